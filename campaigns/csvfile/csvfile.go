@@ -1,0 +1,185 @@
+// Package csvfile reads the CSV files that feed the register: members (with the population register's
+// address update columns), purchases and suppressions. It checks every field and hands on clean rows
+// one at a time, so a file of any size is read in constant memory.
+//
+// Two kinds of problem are told apart. A row whose fields are wrong (a bad email, a postal code of four
+// digits) is a RowError: it is reported with its line number and skipped, and the caller goes on. A file
+// that cannot be trusted (a header that is not the expected one, broken quoting, a byte that is not
+// UTF-8) stops the read with an error naming the line: nothing after it can be trusted, and the caller
+// must import nothing.
+package csvfile
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// RowError is a problem with one row: its line number in the file, the field, and why.
+type RowError struct {
+	Line   int
+	Field  string
+	Reason string
+}
+
+func (e RowError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	}
+	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
+}
+
+// FileError is a problem that makes the whole file untrustworthy. Name is the file's name as given.
+type FileError struct {
+	Name   string
+	Line   int
+	Reason string
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", e.Name, e.Reason)
+}
+
+// table reads a CSV file with a header row, checking the header against the required and optional
+// columns, and yields each record as a map from column name to field through get.
+type table struct {
+	name   string
+	r      *csv.Reader
+	cols   map[string]int
+	record []string
+	line   int
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+func openTable(r io.Reader, name string, required, optional []string) (*table, error) {
+	br := newBOMSkipper(r)
+	cr := csv.NewReader(br)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, &FileError{Name: name, Line: 1, Reason: "the file is empty; expected a header row"}
+	}
+	if err != nil {
+		return nil, parseError(name, err)
+	}
+	t := &table{name: name, r: cr, cols: make(map[string]int)}
+	known := make(map[string]bool)
+	for _, c := range append(append([]string{}, required...), optional...) {
+		known[c] = true
+	}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if !utf8.ValidString(h) {
+			return nil, &FileError{Name: name, Line: 1, Reason: fmt.Sprintf("column %d of the header is not valid UTF-8", i+1)}
+		}
+		if !known[h] {
+			return nil, &FileError{Name: name, Line: 1, Reason: fmt.Sprintf("unknown column %q (expected %s)", h, strings.Join(required, ","))}
+		}
+		if _, dup := t.cols[h]; dup {
+			return nil, &FileError{Name: name, Line: 1, Reason: fmt.Sprintf("column %q appears twice", h)}
+		}
+		t.cols[h] = i
+	}
+	for _, c := range required {
+		if _, ok := t.cols[c]; !ok {
+			return nil, &FileError{Name: name, Line: 1, Reason: fmt.Sprintf("missing column %q", c)}
+		}
+	}
+	cr.FieldsPerRecord = len(header)
+	return t, nil
+}
+
+// next reads the next record; it returns io.EOF at the end and a *FileError for anything the file
+// cannot be trusted after.
+func (t *table) next() error {
+	rec, err := t.r.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return parseError(t.name, err)
+	}
+	t.line, _ = t.r.FieldPos(0)
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			line, col := t.r.FieldPos(i)
+			return &FileError{Name: t.name, Line: line, Reason: fmt.Sprintf("field %d (column %d) is not valid UTF-8", i+1, col)}
+		}
+	}
+	t.record = rec
+	return nil
+}
+
+// get returns the trimmed value of column c, or "" when the file has no such column.
+func (t *table) get(c string) string {
+	i, ok := t.cols[c]
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(t.record[i])
+}
+
+func parseError(name string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		reason := pe.Err.Error()
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			reason = "wrong number of fields (the header has a different count)"
+		}
+		return &FileError{Name: name, Line: pe.StartLine, Reason: reason}
+	}
+	return &FileError{Name: name, Reason: err.Error()}
+}
+
+// bomSkipper drops a UTF-8 byte order mark at the start of the input, as spreadsheet programs write one.
+type bomSkipper struct {
+	r       io.Reader
+	checked bool
+	buf     []byte
+}
+
+func newBOMSkipper(r io.Reader) io.Reader { return &bomSkipper{r: r} }
+
+func (b *bomSkipper) Read(p []byte) (int, error) {
+	if !b.checked {
+		b.checked = true
+		head := make([]byte, 3)
+		n, err := io.ReadFull(b.r, head)
+		head = head[:n]
+		if !bytes.Equal(head, utf8BOM) {
+			b.buf = head
+		}
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+	}
+	if len(b.buf) > 0 {
+		n := copy(p, b.buf)
+		b.buf = b.buf[n:]
+		return n, nil
+	}
+	return b.r.Read(p)
+}
+
+// parseFlag reads a yes/no column: "yes" true, "no" false, "" nil (no change).
+func parseFlag(v string) (*bool, bool) {
+	switch strings.ToLower(v) {
+	case "":
+		return nil, true
+	case "yes":
+		t := true
+		return &t, true
+	case "no":
+		f := false
+		return &f, true
+	}
+	return nil, false
+}

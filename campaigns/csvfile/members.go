@@ -1,0 +1,146 @@
+package csvfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jacksmood/dispatch/campaigns"
+)
+
+// MemberColumns are the required columns of a member file, in the order SPEC.md gives them.
+var MemberColumns = []string{"external_id", "first_name", "last_name", "email", "phone", "street",
+	"postal_code", "city", "country", "language", "email_consent", "sms_consent", "postal_objection"}
+
+// MemberOptionalColumns come with the population register's address update.
+var MemberOptionalColumns = []string{"address_protected", "deceased"}
+
+// MemberRow is one clean row of a member file. Text fields that were empty are "" and mean "no
+// change" for a known member; flag fields are nil for "no change". Email and Phone are normalised
+// (phone to E.164), Country is upper case.
+type MemberRow struct {
+	Line             int
+	ExternalID       string
+	FirstName        string
+	LastName         string
+	Email            string
+	Phone            string
+	Street           string
+	PostalCode       string
+	City             string
+	Country          string
+	Language         string
+	EmailConsent     *bool
+	SMSConsent       *bool
+	PostalObjection  *bool
+	AddressProtected *bool
+	Deceased         *bool
+}
+
+// ReadMembers reads a member file and calls row for each clean row, in file order. Rows with a bad
+// field are returned as RowErrors and not passed to row; a row repeating an earlier external_id is
+// one of them. The error is a *FileError when the file cannot be trusted, or row's own error.
+func ReadMembers(r io.Reader, name string, row func(MemberRow) error) ([]RowError, error) {
+	t, err := openTable(r, name, MemberColumns, MemberOptionalColumns)
+	if err != nil {
+		return nil, err
+	}
+	var rejected []RowError
+	seen := make(map[string]int)
+	for {
+		if err := t.next(); errors.Is(err, io.EOF) {
+			return rejected, nil
+		} else if err != nil {
+			return rejected, err
+		}
+		m, rerr := memberRow(t)
+		if rerr == nil {
+			if first, dup := seen[m.ExternalID]; dup {
+				rerr = &RowError{Line: t.line, Field: "external_id", Reason: fmt.Sprintf("%q already appears on line %d", m.ExternalID, first)}
+			} else {
+				seen[m.ExternalID] = t.line
+			}
+		}
+		if rerr != nil {
+			rejected = append(rejected, *rerr)
+			continue
+		}
+		if err := row(m); err != nil {
+			return rejected, err
+		}
+	}
+}
+
+func memberRow(t *table) (MemberRow, *RowError) {
+	bad := func(field, reason string) *RowError { return &RowError{Line: t.line, Field: field, Reason: reason} }
+	m := MemberRow{
+		Line:       t.line,
+		ExternalID: t.get("external_id"),
+		FirstName:  t.get("first_name"),
+		LastName:   t.get("last_name"),
+		Street:     t.get("street"),
+		PostalCode: t.get("postal_code"),
+		City:       t.get("city"),
+		Country:    strings.ToUpper(t.get("country")),
+	}
+	if m.ExternalID == "" {
+		return m, bad("external_id", "is empty")
+	}
+	if len(m.ExternalID) > 64 {
+		return m, bad("external_id", "is longer than 64 characters")
+	}
+	if v := t.get("email"); v != "" {
+		e, err := campaigns.NormalizeEmail(v)
+		if err != nil {
+			return m, bad("email", err.Error())
+		}
+		m.Email = e
+	}
+	if v := t.get("phone"); v != "" {
+		p, err := campaigns.NormalizePhone(v)
+		if err != nil {
+			return m, bad("phone", err.Error())
+		}
+		m.Phone = p
+	}
+	if m.Country != "" && (len(m.Country) != 2 || strings.ToUpper(m.Country) != m.Country || !isLetters(m.Country)) {
+		return m, bad("country", fmt.Sprintf("%q is not a two-letter country code", m.Country))
+	}
+	if m.PostalCode != "" && (m.Country == "" || m.Country == "FI") && !campaigns.ValidPostalCode(m.PostalCode) {
+		return m, bad("postal_code", fmt.Sprintf("%q is not a Finnish postal code (five digits)", m.PostalCode))
+	}
+	if v := t.get("language"); v != "" {
+		l, err := campaigns.ParseLanguage(v)
+		if err != nil {
+			return m, bad("language", err.Error())
+		}
+		m.Language = string(l)
+	}
+	flags := []struct {
+		col string
+		dst **bool
+	}{
+		{"email_consent", &m.EmailConsent}, {"sms_consent", &m.SMSConsent},
+		{"postal_objection", &m.PostalObjection}, {"address_protected", &m.AddressProtected},
+		{"deceased", &m.Deceased},
+	}
+	for _, f := range flags {
+		v := t.get(f.col)
+		b, ok := parseFlag(v)
+		if !ok {
+			return m, bad(f.col, fmt.Sprintf("%q is not yes, no or empty", v))
+		}
+		*f.dst = b
+	}
+	return m, nil
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,103 @@
+package csvfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// PurchaseColumns are the columns of a purchase file.
+var PurchaseColumns = []string{"external_id", "purchased_at", "amount_eur", "store", "order_ref"}
+
+// PurchaseRow is one clean row of a purchase file; AmountCents is the amount in euro cents.
+type PurchaseRow struct {
+	Line        int
+	ExternalID  string
+	PurchasedAt time.Time
+	AmountCents int64
+	Store       string
+	OrderRef    string
+}
+
+// ReadPurchases reads a purchase file (external_id,purchased_at,amount_eur,store,order_ref) and
+// calls row for each clean row. Errors are as for ReadMembers.
+func ReadPurchases(r io.Reader, name string, row func(PurchaseRow) error) ([]RowError, error) {
+	t, err := openTable(r, name, PurchaseColumns, nil)
+	if err != nil {
+		return nil, err
+	}
+	var rejected []RowError
+	seen := make(map[string]int)
+	for {
+		if err := t.next(); errors.Is(err, io.EOF) {
+			return rejected, nil
+		} else if err != nil {
+			return rejected, err
+		}
+		p, rerr := purchaseRow(t)
+		if rerr == nil {
+			if first, dup := seen[p.OrderRef]; dup {
+				rerr = &RowError{Line: t.line, Field: "order_ref", Reason: fmt.Sprintf("%q already appears on line %d", p.OrderRef, first)}
+			} else {
+				seen[p.OrderRef] = t.line
+			}
+		}
+		if rerr != nil {
+			rejected = append(rejected, *rerr)
+			continue
+		}
+		if err := row(p); err != nil {
+			return rejected, err
+		}
+	}
+}
+
+func purchaseRow(t *table) (PurchaseRow, *RowError) {
+	bad := func(field, reason string) *RowError { return &RowError{Line: t.line, Field: field, Reason: reason} }
+	p := PurchaseRow{Line: t.line, ExternalID: t.get("external_id"), Store: t.get("store"), OrderRef: t.get("order_ref")}
+	if p.ExternalID == "" {
+		return p, bad("external_id", "is empty")
+	}
+	if p.OrderRef == "" {
+		return p, bad("order_ref", "is empty")
+	}
+	at, err := time.Parse(time.RFC3339, t.get("purchased_at"))
+	if err != nil {
+		return p, bad("purchased_at", fmt.Sprintf("%q is not an RFC 3339 time such as 2026-03-01T14:05:00+02:00", t.get("purchased_at")))
+	}
+	p.PurchasedAt = at
+	cents, ok := parseEuros(t.get("amount_eur"))
+	if !ok {
+		return p, bad("amount_eur", fmt.Sprintf("%q is not an amount like 49.90", t.get("amount_eur")))
+	}
+	p.AmountCents = cents
+	return p, nil
+}
+
+// parseEuros reads a non-negative amount with at most two decimals ("49.90", "5", "0.5") as cents,
+// exactly, without going through floating point.
+func parseEuros(s string) (int64, bool) {
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 2 || (hasFrac && frac == "") {
+		return 0, false
+	}
+	for _, part := range []string{whole, frac} {
+		for _, r := range part {
+			if r < '0' || r > '9' {
+				return 0, false
+			}
+		}
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > 1e12 {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	return w*100 + f, true
+}

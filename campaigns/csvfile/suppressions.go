@@ -1,0 +1,78 @@
+package csvfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jacksmood/dispatch/campaigns"
+)
+
+// SuppressionColumns are the columns of a suppression file.
+var SuppressionColumns = []string{"channel", "value"}
+
+// SuppressionRow is one clean row of a suppression file. Value is normalised: an email as
+// NormalizeEmail leaves it, a phone in E.164, a postal key LAST_NAME|STREET|POSTAL_CODE as given
+// (the store compares postal keys case- and space-insensitively).
+type SuppressionRow struct {
+	Line    int
+	Channel campaigns.Channel
+	Value   string
+}
+
+// ReadSuppressions reads a suppression file (channel,value) and calls row for each clean row.
+// Errors are as for ReadMembers.
+func ReadSuppressions(r io.Reader, name string, row func(SuppressionRow) error) ([]RowError, error) {
+	t, err := openTable(r, name, SuppressionColumns, nil)
+	if err != nil {
+		return nil, err
+	}
+	var rejected []RowError
+	for {
+		if err := t.next(); errors.Is(err, io.EOF) {
+			return rejected, nil
+		} else if err != nil {
+			return rejected, err
+		}
+		s, rerr := suppressionRow(t)
+		if rerr != nil {
+			rejected = append(rejected, *rerr)
+			continue
+		}
+		if err := row(s); err != nil {
+			return rejected, err
+		}
+	}
+}
+
+func suppressionRow(t *table) (SuppressionRow, *RowError) {
+	bad := func(field, reason string) *RowError { return &RowError{Line: t.line, Field: field, Reason: reason} }
+	s := SuppressionRow{Line: t.line}
+	ch, err := campaigns.ParseChannel(t.get("channel"))
+	if err != nil {
+		return s, bad("channel", err.Error())
+	}
+	s.Channel = ch
+	v := t.get("value")
+	if v == "" {
+		return s, bad("value", "is empty")
+	}
+	switch ch {
+	case campaigns.Email:
+		v, err = campaigns.NormalizeEmail(v)
+	case campaigns.SMS:
+		v, err = campaigns.NormalizePhone(v)
+	case campaigns.Postal:
+		parts := strings.Split(v, "|")
+		if len(parts) != 3 || strings.TrimSpace(parts[0]) == "" || strings.TrimSpace(parts[1]) == "" ||
+			!campaigns.ValidPostalCode(strings.ReplaceAll(parts[2], " ", "")) {
+			err = fmt.Errorf("postal key must be LAST_NAME|STREET|POSTAL_CODE with a five-digit postal code")
+		}
+	}
+	if err != nil {
+		return s, bad("value", err.Error())
+	}
+	s.Value = v
+	return s, nil
+}

@@ -1,0 +1,41 @@
+package campaigns
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error kinds. Wrap them with Errorf or Invalid so that callers can test with errors.Is, and so that
+// the HTTP edge can map them to a status (ErrInvalid 400/422, ErrNotFound 404, ErrConflict 409).
+var (
+	// ErrInvalid means the caller's input is wrong: a field, a value, a file.
+	ErrInvalid = errors.New("invalid")
+	// ErrNotFound means the thing asked for does not exist (or no longer exists: erased).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the request collides with the current state: a code already redeemed,
+	// a campaign that cannot be paused because it has finished.
+	ErrConflict = errors.New("conflict")
+	// ErrForbidden means the acting user may not do this.
+	ErrForbidden = errors.New("forbidden")
+)
+
+// kindError carries a human message and a kind; its Error() is the message alone, so that the
+// command line and the API can print it as the one clear line the user reads.
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string        { return e.msg }
+func (e *kindError) Is(target error) bool { return target == e.kind }
+
+// Errorf returns an error of the given kind (ErrInvalid, ErrNotFound, ...) whose message is the
+// formatted text, without the kind's name prefixed.
+func Errorf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an ErrInvalid error naming the field that is wrong: "field: reason".
+func Invalid(field, reason string) error {
+	return Errorf(ErrInvalid, "%s: %s", field, reason)
+}

@@ -1,0 +1,141 @@
+package campaigns
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Channel is a way of reaching a member.
+type Channel string
+
+// The channels dispatch sends on.
+const (
+	Email  Channel = "email"
+	SMS    Channel = "sms"
+	Postal Channel = "postal"
+)
+
+// Channels lists every channel in their canonical order.
+var Channels = []Channel{Email, SMS, Postal}
+
+// ParseChannel returns the channel named s, or an ErrInvalid error.
+func ParseChannel(s string) (Channel, error) {
+	switch c := Channel(strings.ToLower(strings.TrimSpace(s))); c {
+	case Email, SMS, Postal:
+		return c, nil
+	}
+	return "", Errorf(ErrInvalid, "unknown channel %q (want email, sms or postal)", s)
+}
+
+// Language is a member's preferred language for messages.
+type Language string
+
+// The languages of the register.
+const (
+	Finnish Language = "fi"
+	Swedish Language = "sv"
+	English Language = "en"
+)
+
+// Languages lists the supported languages.
+var Languages = []Language{Finnish, Swedish, English}
+
+// ParseLanguage returns the language for s ("fi", "sv", "en"; case-insensitive), or ErrInvalid.
+func ParseLanguage(s string) (Language, error) {
+	switch l := Language(strings.ToLower(strings.TrimSpace(s))); l {
+	case Finnish, Swedish, English:
+		return l, nil
+	}
+	return "", Errorf(ErrInvalid, "unknown language %q (want fi, sv or en)", s)
+}
+
+// Member is a person in the loyalty register. ExternalID is the membership's key as the shops and the
+// CSV files know it; ID is dispatch's own and is what logs and queue payloads carry.
+type Member struct {
+	ID               int64     `json:"id" db:"id"`
+	ExternalID       string    `json:"external_id" db:"external_id"`
+	FirstName        string    `json:"first_name" db:"first_name"`
+	LastName         string    `json:"last_name" db:"last_name"`
+	Email            string    `json:"email" db:"email"`
+	Phone            string    `json:"phone" db:"phone"`
+	Street           string    `json:"street" db:"street"`
+	PostalCode       string    `json:"postal_code" db:"postal_code"`
+	City             string    `json:"city" db:"city"`
+	Country          string    `json:"country" db:"country"`
+	Language         Language  `json:"language" db:"language"`
+	AddressProtected bool      `json:"address_protected" db:"address_protected"`
+	Deceased         bool      `json:"deceased" db:"deceased"`
+	CreatedAt        time.Time `json:"created_at" db:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at" db:"updated_at"`
+}
+
+// HasFinnishAddress reports whether the member has a complete Finnish postal address: street,
+// a five-digit postal code, a city, and country FI.
+func (m *Member) HasFinnishAddress() bool {
+	return strings.TrimSpace(m.FirstName+m.LastName) != "" && strings.TrimSpace(m.Street) != "" &&
+		ValidPostalCode(m.PostalCode) && strings.TrimSpace(m.City) != "" && m.Country == "FI"
+}
+
+// ValidPostalCode reports whether s is a Finnish postal code: exactly five digits.
+func ValidPostalCode(s string) bool {
+	if len(s) != 5 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeEmail checks that s is a bare address (local@domain.tld, no display name) and returns it
+// trimmed, with the domain in lower case. It returns ErrInvalid for anything else.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", Errorf(ErrInvalid, "not an email address")
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := strings.ToLower(s[at+1:])
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return "", Errorf(ErrInvalid, "email domain %q has no top-level part", domain)
+	}
+	return s[:at+1] + domain, nil
+}
+
+// NormalizePhone returns s in E.164 form (+358401234567). Finnish local forms are accepted:
+// "040 123 4567", "040-1234567", "(09) 123 456", "+358 40 1234567" and "00358 40 1234567".
+// Spaces, dashes, dots and parentheses are ignored. It returns ErrInvalid when what is left is not
+// a plausible E.164 number (a country code and 7 to 15 digits in all).
+func NormalizePhone(s string) (string, error) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '\u00a0':
+		default:
+			return "", Errorf(ErrInvalid, "phone number has a character %q that is not a digit", r)
+		}
+	}
+	d := b.String()
+	switch {
+	case strings.HasPrefix(d, "+"):
+	case strings.HasPrefix(d, "00"):
+		d = "+" + d[2:]
+	case strings.HasPrefix(d, "0"):
+		d = "+358" + d[1:]
+	default:
+		return "", Errorf(ErrInvalid, "phone number needs a leading 0 or a +country code")
+	}
+	digits := len(d) - 1
+	if digits < 7 || digits > 15 || d[1] == '0' {
+		return "", Errorf(ErrInvalid, "phone number %d digits long is not a valid E.164 number", digits)
+	}
+	return d, nil
+}

@@ -1,0 +1,201 @@
+-- 0001: the member register, campaigns, the delivery ledger, coupons, users and the audit log.
+-- Every table is created in the schema named by search_path, so tests can run each in its own schema.
+
+-- suppression_key is how an email, a phone number or a postal Robinson key is compared with the
+-- suppression list: normalised, then hashed, so that an erased member's address can stay on the list
+-- without the address itself staying in the database. The database encoding is UTF8, which makes
+-- convert_to immutable in practice.
+CREATE FUNCTION suppression_key(channel text, value text) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN value IS NULL OR btrim(value) = '' THEN NULL
+    ELSE sha256(convert_to(channel || ':' || CASE channel
+      WHEN 'email'  THEN lower(btrim(value))
+      WHEN 'postal' THEN upper(regexp_replace(value, '\s+', '', 'g'))
+      ELSE regexp_replace(value, '\s+', '', 'g')
+    END, 'UTF8'))
+  END
+$$;
+
+CREATE TABLE members (
+  id                bigserial PRIMARY KEY,
+  external_id       text NOT NULL UNIQUE CHECK (external_id <> ''),
+  first_name        text NOT NULL DEFAULT '',
+  last_name         text NOT NULL DEFAULT '',
+  email             text,
+  phone             text,
+  street            text NOT NULL DEFAULT '',
+  postal_code       text NOT NULL DEFAULT '',
+  city              text NOT NULL DEFAULT '',
+  country           text NOT NULL DEFAULT 'FI',
+  language          text NOT NULL DEFAULT 'fi' CHECK (language IN ('fi', 'sv', 'en')),
+  address_protected boolean NOT NULL DEFAULT false,
+  deceased          boolean NOT NULL DEFAULT false,
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  updated_at        timestamptz NOT NULL DEFAULT now(),
+  email_key  bytea GENERATED ALWAYS AS (suppression_key('email', email)) STORED,
+  phone_key  bytea GENERATED ALWAYS AS (suppression_key('sms', phone)) STORED,
+  postal_key bytea GENERATED ALWAYS AS (
+    suppression_key('postal', last_name || '|' || street || '|' || postal_code)) STORED
+);
+CREATE INDEX members_postal_code ON members (postal_code text_pattern_ops);
+
+-- Consent is a record: every grant and withdrawal is an event, never updated, never deleted except
+-- when the member is erased. For postal, "withdrawn" is the member's objection to postal marketing.
+CREATE TABLE consent_events (
+  id              bigserial PRIMARY KEY,
+  member_id       bigint NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+  channel         text NOT NULL CHECK (channel IN ('email', 'sms', 'postal')),
+  status          text NOT NULL CHECK (status IN ('granted', 'withdrawn')),
+  source          text NOT NULL CHECK (source IN ('signup-form', 'customer-service', 'unsubscribe-link',
+                                                  'sms-stop', 'import', 'population-register')),
+  wording_version text NOT NULL DEFAULT '',
+  actor           text NOT NULL DEFAULT '',
+  recorded_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX consent_events_member ON consent_events (member_id, channel, id);
+
+-- current_consents is derived from consent_events by the trigger below: the latest event per member
+-- and channel. It exists so that selecting a million members does not sort a million histories.
+CREATE TABLE current_consents (
+  member_id bigint NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+  channel   text NOT NULL,
+  event_id  bigint NOT NULL REFERENCES consent_events (id) ON DELETE CASCADE,
+  status    text NOT NULL,
+  PRIMARY KEY (member_id, channel)
+);
+
+CREATE FUNCTION consent_events_derive() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO current_consents AS c (member_id, channel, event_id, status)
+  VALUES (NEW.member_id, NEW.channel, NEW.id, NEW.status)
+  ON CONFLICT (member_id, channel) DO UPDATE
+    SET event_id = EXCLUDED.event_id, status = EXCLUDED.status
+    WHERE c.event_id < EXCLUDED.event_id;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER consent_events_derive AFTER INSERT ON consent_events
+  FOR EACH ROW EXECUTE FUNCTION consent_events_derive();
+
+CREATE TABLE purchases (
+  id           bigserial PRIMARY KEY,
+  member_id    bigint NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+  purchased_at timestamptz NOT NULL,
+  amount_cents bigint NOT NULL CHECK (amount_cents >= 0),
+  store        text NOT NULL DEFAULT '',
+  order_ref    text NOT NULL UNIQUE
+);
+CREATE INDEX purchases_member ON purchases (member_id, purchased_at);
+
+-- The direct-marketing ban list and bounces: only keys (see suppression_key), never the address.
+CREATE TABLE suppressions (
+  channel    text NOT NULL CHECK (channel IN ('email', 'sms', 'postal')),
+  key        bytea NOT NULL,
+  reason     text NOT NULL CHECK (reason IN ('robinson', 'bounce', 'complaint', 'manual', 'erasure')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (channel, key)
+);
+
+CREATE TABLE users (
+  id         bigserial PRIMARY KEY,
+  name       text NOT NULL UNIQUE CHECK (name <> ''),
+  role       text NOT NULL CHECK (role IN ('marketer', 'ops', 'privacy', 'admin')),
+  token_hash bytea NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The audit log names the acting user and the member by internal id only.
+CREATE TABLE audit_log (
+  id        bigserial PRIMARY KEY,
+  at        timestamptz NOT NULL DEFAULT now(),
+  actor     text NOT NULL CHECK (actor <> ''),
+  action    text NOT NULL,
+  member_id bigint,
+  details   jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+
+CREATE TABLE campaigns (
+  id          bigserial PRIMARY KEY,
+  name        text NOT NULL,
+  kind        text NOT NULL CHECK (kind IN ('coupon', 'newsletter')),
+  spec        jsonb NOT NULL,
+  status      text NOT NULL DEFAULT 'draft'
+              CHECK (status IN ('draft', 'scheduled', 'running', 'paused', 'finished', 'cancelled')),
+  next_run_at timestamptz,
+  created_by  text NOT NULL DEFAULT '',
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX campaigns_due ON campaigns (next_run_at) WHERE status = 'scheduled';
+
+-- One run per campaign and scheduled instant: a recurring campaign runs once per tick however many
+-- schedulers race for it.
+CREATE TABLE runs (
+  id            bigserial PRIMARY KEY,
+  campaign_id   bigint NOT NULL REFERENCES campaigns (id),
+  scheduled_for timestamptz NOT NULL,
+  status        text NOT NULL DEFAULT 'selecting'
+                CHECK (status IN ('selecting', 'running', 'paused', 'finished', 'cancelled')),
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  selected_at   timestamptz,
+  finished_at   timestamptz,
+  UNIQUE (campaign_id, scheduled_for)
+);
+
+-- Members left out at selection, counted per channel and reason (no_consent, suppressed, deceased, ...).
+CREATE TABLE run_skips (
+  run_id  bigint NOT NULL REFERENCES runs (id),
+  channel text NOT NULL,
+  reason  text NOT NULL,
+  members bigint NOT NULL,
+  PRIMARY KEY (run_id, channel, reason)
+);
+
+-- The delivery ledger: the truth about what was, is being and will be sent.
+CREATE TABLE deliveries (
+  id               bigserial PRIMARY KEY,
+  run_id           bigint NOT NULL REFERENCES runs (id),
+  member_id        bigint REFERENCES members (id) ON DELETE SET NULL,
+  channel          text NOT NULL CHECK (channel IN ('email', 'sms', 'postal')),
+  status           text NOT NULL DEFAULT 'queued'
+                   CHECK (status IN ('queued', 'sent', 'failed', 'skipped', 'cancelled')),
+  consent_event_id bigint REFERENCES consent_events (id) ON DELETE SET NULL,
+  batch            integer NOT NULL DEFAULT 0,
+  reason           text NOT NULL DEFAULT '',
+  attempts         integer NOT NULL DEFAULT 0,
+  provider_ref     text NOT NULL DEFAULT '',
+  sms_segments     integer,
+  enqueued_at      timestamptz,
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  sent_at          timestamptz,
+  UNIQUE (run_id, member_id, channel)
+);
+CREATE INDEX deliveries_batch ON deliveries (run_id, channel, batch);
+CREATE INDEX deliveries_queued ON deliveries (run_id) WHERE status = 'queued';
+CREATE INDEX deliveries_member ON deliveries (member_id, channel, sent_at);
+
+-- The coupon ledger. member_id becomes NULL when the member is erased; the code and its uses stay.
+CREATE TABLE coupons (
+  id          bigserial PRIMARY KEY,
+  code        text NOT NULL UNIQUE,
+  campaign_id bigint NOT NULL REFERENCES campaigns (id),
+  run_id      bigint NOT NULL REFERENCES runs (id),
+  member_id   bigint REFERENCES members (id) ON DELETE SET NULL,
+  channel     text NOT NULL CHECK (channel IN ('email', 'sms', 'postal')),
+  delivery_id bigint UNIQUE REFERENCES deliveries (id),
+  discount    text NOT NULL DEFAULT '',
+  issued_at   timestamptz NOT NULL DEFAULT now(),
+  valid_until timestamptz NOT NULL,
+  UNIQUE (run_id, member_id, channel)
+);
+CREATE INDEX coupons_member ON coupons (member_id);
+
+CREATE TABLE coupon_redemptions (
+  coupon_id   bigint PRIMARY KEY REFERENCES coupons (id),
+  redeemed_at timestamptz NOT NULL DEFAULT now(),
+  store       text NOT NULL DEFAULT '',
+  order_ref   text NOT NULL DEFAULT '',
+  actor       text NOT NULL DEFAULT ''
+);
