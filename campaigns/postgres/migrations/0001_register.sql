@@ -65,10 +65,14 @@ CREATE TABLE current_consents (
   PRIMARY KEY (member_id, channel)
 );
 
+-- A statement-level trigger with a transition table, so that a bulk insert (an import, COPY from the
+-- seeder) derives the current state in one set-based statement rather than once per row.
 CREATE FUNCTION consent_events_derive() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO current_consents AS c (member_id, channel, event_id, status)
-  VALUES (NEW.member_id, NEW.channel, NEW.id, NEW.status)
+  SELECT DISTINCT ON (member_id, channel) member_id, channel, id, status
+  FROM new_events
+  ORDER BY member_id, channel, id DESC
   ON CONFLICT (member_id, channel) DO UPDATE
     SET event_id = EXCLUDED.event_id, status = EXCLUDED.status
     WHERE c.event_id < EXCLUDED.event_id;
@@ -76,7 +80,8 @@ BEGIN
 END
 $$;
 CREATE TRIGGER consent_events_derive AFTER INSERT ON consent_events
-  FOR EACH ROW EXECUTE FUNCTION consent_events_derive();
+  REFERENCING NEW TABLE AS new_events
+  FOR EACH STATEMENT EXECUTE FUNCTION consent_events_derive();
 
 CREATE TABLE purchases (
   id           bigserial PRIMARY KEY,

@@ -1,0 +1,134 @@
+-- name: import-create-staging
+-- The staging table for one import. NULL means "no change" for a known member.
+CREATE TEMP TABLE import_members (
+  line              integer NOT NULL,
+  external_id       text NOT NULL,
+  first_name        text,
+  last_name         text,
+  email             text,
+  phone             text,
+  street            text,
+  postal_code       text,
+  city              text,
+  country           text,
+  language          text,
+  email_consent     boolean,
+  sms_consent       boolean,
+  postal_objection  boolean,
+  address_protected boolean,
+  deceased          boolean
+) ON COMMIT DROP
+
+-- name: import-index-staging
+CREATE UNIQUE INDEX ON import_members (external_id); ANALYZE import_members
+
+-- name: import-update-members
+-- Only rows that change something are touched, so a re-import leaves updated_at alone.
+UPDATE members m SET
+  first_name        = coalesce(i.first_name, m.first_name),
+  last_name         = coalesce(i.last_name, m.last_name),
+  email             = coalesce(i.email, m.email),
+  phone             = coalesce(i.phone, m.phone),
+  street            = coalesce(i.street, m.street),
+  postal_code       = coalesce(i.postal_code, m.postal_code),
+  city              = coalesce(i.city, m.city),
+  country           = coalesce(i.country, m.country),
+  language          = coalesce(i.language, m.language),
+  address_protected = coalesce(i.address_protected, m.address_protected),
+  deceased          = coalesce(i.deceased, m.deceased),
+  updated_at        = now()
+FROM import_members i
+WHERE m.external_id = i.external_id
+  AND (coalesce(i.first_name, m.first_name), coalesce(i.last_name, m.last_name),
+       coalesce(i.email, m.email), coalesce(i.phone, m.phone), coalesce(i.street, m.street),
+       coalesce(i.postal_code, m.postal_code), coalesce(i.city, m.city),
+       coalesce(i.country, m.country), coalesce(i.language, m.language),
+       coalesce(i.address_protected, m.address_protected), coalesce(i.deceased, m.deceased))
+      IS DISTINCT FROM
+      (m.first_name, m.last_name, m.email, m.phone, m.street, m.postal_code, m.city, m.country,
+       m.language, m.address_protected, m.deceased)
+RETURNING m.id
+
+-- name: import-insert-members
+INSERT INTO members (external_id, first_name, last_name, email, phone, street, postal_code, city,
+                     country, language, address_protected, deceased)
+SELECT external_id, coalesce(first_name, ''), coalesce(last_name, ''), email, phone,
+       coalesce(street, ''), coalesce(postal_code, ''), coalesce(city, ''), coalesce(country, 'FI'),
+       coalesce(language, 'fi'), coalesce(address_protected, false), coalesce(deceased, false)
+FROM import_members
+ORDER BY line
+ON CONFLICT (external_id) DO NOTHING
+RETURNING id
+
+-- name: import-consents
+-- A consent column records an event only when it changes the member's current state on that
+-- channel, so re-importing a file adds no events. postal_objection=yes is a postal withdrawal.
+INSERT INTO consent_events (member_id, channel, status, source, actor)
+SELECT m.id, c.channel, c.status, $1, $2
+FROM import_members i
+JOIN members m ON m.external_id = i.external_id
+CROSS JOIN LATERAL (VALUES
+  (1, 'email',  CASE i.email_consent    WHEN true THEN 'granted'   WHEN false THEN 'withdrawn' END),
+  (2, 'sms',    CASE i.sms_consent      WHEN true THEN 'granted'   WHEN false THEN 'withdrawn' END),
+  (3, 'postal', CASE i.postal_objection WHEN true THEN 'withdrawn' WHEN false THEN 'granted'   END)
+) AS c(ord, channel, status)
+LEFT JOIN current_consents cc ON cc.member_id = m.id AND cc.channel = c.channel
+WHERE c.status IS NOT NULL AND cc.status IS DISTINCT FROM c.status
+ORDER BY i.line, c.ord
+RETURNING member_id
+
+-- name: member-by-external-id
+SELECT id, external_id, first_name, last_name, coalesce(email, '') AS email, coalesce(phone, '') AS phone,
+       street, postal_code, city, country, language, address_protected, deceased, created_at, updated_at
+FROM members WHERE external_id = $1
+
+-- name: member-by-id
+SELECT id, external_id, first_name, last_name, coalesce(email, '') AS email, coalesce(phone, '') AS phone,
+       street, postal_code, city, country, language, address_protected, deceased, created_at, updated_at
+FROM members WHERE id = $1
+
+-- name: member-consent-history
+SELECT id, member_id, channel, status, source, wording_version, actor, recorded_at
+FROM consent_events WHERE member_id = $1 ORDER BY id
+
+-- name: member-purchases
+SELECT purchased_at, amount_cents, store, order_ref
+FROM purchases WHERE member_id = $1 ORDER BY purchased_at, id
+
+-- name: member-deliveries
+SELECT d.id, d.run_id, r.campaign_id, c.name AS campaign_name, d.channel, d.status, d.reason,
+       d.consent_event_id, d.sms_segments, d.enqueued_at, d.sent_at, d.updated_at
+FROM deliveries d JOIN runs r ON r.id = d.run_id JOIN campaigns c ON c.id = r.campaign_id
+WHERE d.member_id = $1 ORDER BY d.id
+
+-- name: member-coupons
+SELECT k.code, k.campaign_id, k.run_id, k.channel, k.discount, k.issued_at, k.valid_until,
+       x.redeemed_at, x.store AS redeemed_store, x.order_ref AS redeemed_order_ref
+FROM coupons k LEFT JOIN coupon_redemptions x ON x.coupon_id = k.id
+WHERE k.member_id = $1 ORDER BY k.id
+
+-- name: member-suppressions
+SELECT s.channel, s.reason, s.created_at
+FROM suppressions s, members m
+WHERE m.id = $1 AND ((s.channel = 'email' AND s.key = m.email_key)
+                  OR (s.channel = 'sms' AND s.key = m.phone_key)
+                  OR (s.channel = 'postal' AND s.key = m.postal_key))
+ORDER BY s.channel
+
+-- name: member-audit
+SELECT id, at, actor, action, member_id, details::text AS details
+FROM audit_log WHERE member_id = $1 ORDER BY id
+
+-- name: erase-suppress
+-- The erased member's email and phone stay on the suppression list as keys (hashes), never as text,
+-- so that a later import of the same address is not marketed to.
+INSERT INTO suppressions (channel, key, reason)
+SELECT v.channel, v.key, 'erasure'
+FROM members m CROSS JOIN LATERAL (VALUES ('email', m.email_key), ('sms', m.phone_key)) AS v(channel, key)
+WHERE m.id = $1 AND v.key IS NOT NULL
+ON CONFLICT (channel, key) DO NOTHING
+
+-- name: erase-member
+-- Consent events, current consents and purchases go with the member (ON DELETE CASCADE);
+-- deliveries and coupons stay, with member_id set to NULL: anonymous counts and the coupon ledger.
+DELETE FROM members WHERE id = $1

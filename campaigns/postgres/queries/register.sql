@@ -1,0 +1,52 @@
+-- name: record-consent
+INSERT INTO consent_events (member_id, channel, status, source, wording_version, actor)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, member_id, channel, status, source, wording_version, actor, recorded_at
+
+-- name: current-consent
+SELECT e.id, e.member_id, e.channel, e.status, e.source, e.wording_version, e.actor, e.recorded_at
+FROM current_consents c JOIN consent_events e ON e.id = c.event_id
+WHERE c.member_id = $1 AND c.channel = $2
+
+-- name: insert-audit
+INSERT INTO audit_log (actor, action, member_id, details) VALUES ($1, $2, $3, $4)
+
+-- name: list-audit
+SELECT id, at, actor, action, member_id, details::text AS details
+FROM audit_log WHERE at >= $1 ORDER BY id
+
+-- name: insert-user
+INSERT INTO users (name, role, token_hash) VALUES ($1, $2, $3)
+RETURNING id, name, role, created_at
+
+-- name: user-by-name
+SELECT id, name, role, created_at FROM users WHERE name = $1
+
+-- name: user-by-token
+SELECT id, name, role, created_at FROM users WHERE token_hash = $1
+
+-- name: suppressions-create-staging
+CREATE TEMP TABLE import_suppressions (channel text NOT NULL, value text NOT NULL) ON COMMIT DROP
+
+-- name: suppressions-merge
+INSERT INTO suppressions (channel, key, reason)
+SELECT DISTINCT channel, suppression_key(channel, value), $1 FROM import_suppressions
+ON CONFLICT (channel, key) DO NOTHING
+
+-- name: purchases-create-staging
+CREATE TEMP TABLE import_purchases (
+  line integer NOT NULL, external_id text NOT NULL, purchased_at timestamptz NOT NULL,
+  amount_cents bigint NOT NULL, store text NOT NULL, order_ref text NOT NULL
+) ON COMMIT DROP
+
+-- name: purchases-unknown-members
+SELECT i.line, i.external_id FROM import_purchases i
+WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.external_id = i.external_id)
+ORDER BY i.line
+
+-- name: purchases-merge
+INSERT INTO purchases (member_id, purchased_at, amount_cents, store, order_ref)
+SELECT m.id, i.purchased_at, i.amount_cents, i.store, i.order_ref
+FROM import_purchases i JOIN members m ON m.external_id = i.external_id
+ORDER BY i.line
+ON CONFLICT (order_ref) DO NOTHING

@@ -1,0 +1,244 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/csvfile"
+)
+
+// queryer is what both *sqlx.DB and *sqlx.Tx offer.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// audit writes one audit entry in the caller's transaction. memberID is 0 for actions on no member.
+func (s *Store) audit(ctx context.Context, q queryer, actor, action string, memberID int64, details any) error {
+	b, err := json.Marshal(details)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	var mid *int64
+	if memberID != 0 {
+		mid = &memberID
+	}
+	if _, err := q.ExecContext(ctx, s.q("insert-audit"), actor, action, mid, b); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// AuditList returns the audit entries recorded at or after since, oldest first.
+func (s *Store) AuditList(ctx context.Context, since time.Time) ([]campaigns.AuditEntry, error) {
+	var out []campaigns.AuditEntry
+	if err := s.db.SelectContext(ctx, &out, s.q("list-audit"), since); err != nil {
+		return nil, fmt.Errorf("list audit log: %w", err)
+	}
+	return out, nil
+}
+
+// Audit records an action that was taken outside the store (a token shown, a campaign created).
+func (s *Store) Audit(ctx context.Context, actor, action string, memberID int64, details any) error {
+	return s.audit(ctx, s.db, actor, action, memberID, details)
+}
+
+// AddUser creates a named user with a role and returns a new API token. Only the token's SHA-256
+// hash is stored: the token is shown this once. A name in use is ErrConflict.
+func (s *Store) AddUser(ctx context.Context, name string, role campaigns.Role, actor string) (campaigns.User, string, error) {
+	if name == "" {
+		return campaigns.User{}, "", campaigns.Invalid("name", "is empty")
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return campaigns.User{}, "", fmt.Errorf("make token: %w", err)
+	}
+	token := "dsp_" + base64.RawURLEncoding.EncodeToString(raw)
+	var u campaigns.User
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &u, s.q("insert-user"), name, role, TokenHash(token)); err != nil {
+			var pqErr *pq.Error
+			if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+				return campaigns.Errorf(campaigns.ErrConflict, "user %q already exists", name)
+			}
+			return fmt.Errorf("add user: %w", err)
+		}
+		return s.audit(ctx, tx, actor, "users.add", 0, map[string]any{"user": name, "role": role})
+	})
+	return u, token, err
+}
+
+// TokenHash is how API tokens are stored and looked up.
+func TokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// UserByName returns the named user, or ErrNotFound.
+func (s *Store) UserByName(ctx context.Context, name string) (campaigns.User, error) {
+	var u campaigns.User
+	err := s.db.GetContext(ctx, &u, s.q("user-by-name"), name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, campaigns.Errorf(campaigns.ErrNotFound, "no user named %q (add one with: dispatch users add NAME --role R)", name)
+	}
+	return u, err
+}
+
+// UserByToken returns the user holding token, or ErrNotFound.
+func (s *Store) UserByToken(ctx context.Context, token string) (campaigns.User, error) {
+	var u campaigns.User
+	err := s.db.GetContext(ctx, &u, s.q("user-by-token"), TokenHash(token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, campaigns.Errorf(campaigns.ErrNotFound, "unknown token")
+	}
+	return u, err
+}
+
+// memberID resolves an external id to the internal one, or ErrNotFound.
+func (s *Store) memberID(ctx context.Context, q queryer, externalID string) (int64, error) {
+	var id int64
+	err := q.GetContext(ctx, &id, `SELECT id FROM members WHERE external_id = $1`, externalID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, campaigns.Errorf(campaigns.ErrNotFound, "no member with external id %q", externalID)
+	}
+	return id, err
+}
+
+// MemberByExternalID returns the member, or ErrNotFound.
+func (s *Store) MemberByExternalID(ctx context.Context, externalID string) (campaigns.Member, error) {
+	var m campaigns.Member
+	err := s.db.GetContext(ctx, &m, s.q("member-by-external-id"), externalID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, campaigns.Errorf(campaigns.ErrNotFound, "no member with external id %q", externalID)
+	}
+	return m, err
+}
+
+// MemberByID returns the member with internal id, or ErrNotFound.
+func (s *Store) MemberByID(ctx context.Context, id int64) (campaigns.Member, error) {
+	var m campaigns.Member
+	err := s.db.GetContext(ctx, &m, s.q("member-by-id"), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, campaigns.Errorf(campaigns.ErrNotFound, "no member with id %d", id)
+	}
+	return m, err
+}
+
+// ConsentChange is one consent event to record.
+type ConsentChange struct {
+	Channel        campaigns.Channel
+	Status         campaigns.ConsentStatus
+	Source         campaigns.ConsentSource
+	WordingVersion string
+}
+
+// RecordConsent appends a consent event for the member and writes the audit entry, in one transaction.
+// It returns the event, or ErrNotFound for an unknown member.
+func (s *Store) RecordConsent(ctx context.Context, externalID string, c ConsentChange, actor string) (campaigns.ConsentEvent, error) {
+	var ev campaigns.ConsentEvent
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		id, err := s.memberID(ctx, tx, externalID)
+		if err != nil {
+			return err
+		}
+		ev, err = s.recordConsent(ctx, tx, id, c, actor)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "consent.set", id, map[string]any{
+			"channel": c.Channel, "status": c.Status, "source": c.Source, "event_id": ev.ID})
+	})
+	return ev, err
+}
+
+// RecordConsentByID appends a consent event for the member with internal id, without an audit entry:
+// for the member's own acts (an unsubscribe link, an SMS STOP), which the event itself records.
+func (s *Store) RecordConsentByID(ctx context.Context, memberID int64, c ConsentChange) (campaigns.ConsentEvent, error) {
+	return s.recordConsent(ctx, s.db, memberID, c, "")
+}
+
+func (s *Store) recordConsent(ctx context.Context, q queryer, memberID int64, c ConsentChange, actor string) (campaigns.ConsentEvent, error) {
+	var ev campaigns.ConsentEvent
+	err := q.GetContext(ctx, &ev, s.q("record-consent"), memberID, c.Channel, c.Status, c.Source, c.WordingVersion, actor)
+	if err != nil {
+		var pqErr *pq.Error
+		if errors.As(err, &pqErr) && pqErr.Code == "23503" {
+			return ev, campaigns.Errorf(campaigns.ErrNotFound, "no member with id %d", memberID)
+		}
+		return ev, fmt.Errorf("record consent for member %d: %w", memberID, err)
+	}
+	return ev, nil
+}
+
+// CurrentConsent returns the latest consent event of the member on the channel; ok is false when the
+// member has none (no consent).
+func (s *Store) CurrentConsent(ctx context.Context, memberID int64, ch campaigns.Channel) (ev campaigns.ConsentEvent, ok bool, err error) {
+	err = s.db.GetContext(ctx, &ev, s.q("current-consent"), memberID, ch)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ev, false, nil
+	}
+	if err != nil {
+		return ev, false, fmt.Errorf("current consent of member %d on %s: %w", memberID, ch, err)
+	}
+	return ev, true, nil
+}
+
+// ConsentHistory returns every consent event of the member, oldest first.
+func (s *Store) ConsentHistory(ctx context.Context, memberID int64) ([]campaigns.ConsentEvent, error) {
+	var out []campaigns.ConsentEvent
+	err := s.db.SelectContext(ctx, &out, s.q("member-consent-history"), memberID)
+	return out, err
+}
+
+// ImportSuppressions adds the rows of a suppression file to the suppression list with the reason,
+// in one transaction, and writes an audit entry. It returns how many rows were read, the rejected
+// rows, and an error when the file cannot be trusted (then nothing is added).
+func (s *Store) ImportSuppressions(ctx context.Context, read func(func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error), reason, file, actor string) (added int, rejected []csvfile.RowError, err error) {
+	switch reason {
+	case "robinson", "bounce", "complaint", "manual":
+	default:
+		return 0, nil, campaigns.Invalid("--reason", fmt.Sprintf("%q is not robinson, bounce, complaint or manual", reason))
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("suppressions-create-staging")); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, pq.CopyIn("import_suppressions", "channel", "value"))
+		if err != nil {
+			return err
+		}
+		rejected, err = read(func(r csvfile.SuppressionRow) error {
+			_, err := stmt.ExecContext(ctx, r.Channel, r.Value)
+			return err
+		})
+		if err != nil {
+			stmt.Close()
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx); err != nil {
+			return fmt.Errorf("copy suppressions: %w", err)
+		}
+		stmt.Close()
+		res, err := tx.ExecContext(ctx, s.q("suppressions-merge"), reason)
+		if err != nil {
+			return fmt.Errorf("merge suppressions: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		added = int(n)
+		return s.audit(ctx, tx, actor, "suppressions.import", 0, map[string]any{
+			"file": file, "reason": reason, "added": added, "rejected": len(rejected)})
+	})
+	return added, rejected, err
+}
