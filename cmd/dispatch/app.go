@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jacksmood/dispatch/campaigns/postgres"
+)
+
+// usageError is a mistake in how the command was called: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// app holds what the commands share: the streams, the environment and, once opened, the store.
+type app struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	cfg    *config
+	store  *postgres.Store
+	log    *slog.Logger
+}
+
+// run executes one dispatch command line and returns its exit status: 0 success, 1 failure,
+// 2 usage or configuration error. Errors are printed to stderr as one line.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	defer func() {
+		if a.store != nil {
+			a.store.Close()
+		}
+	}()
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "dispatch: "+oneLine(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+		return 2
+	}
+	return 1
+}
+
+// group makes cmd a command that only holds subcommands: alone it prints its help, and an unknown
+// subcommand is a usage error rather than a silent help page.
+func group(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, argv []string) error {
+		if len(argv) > 0 {
+			return usagef("unknown command %q for %q", argv[0], c.CommandPath())
+		}
+		return c.Help()
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "dispatch",
+		Short: "Send Jack's Mood's marketing to the loyalty register's members, keeping the register's promises",
+		Long: `dispatch sends newsletters and coupon offers by email, SMS and post to the members of
+Jack's Mood's loyalty register: only to those who may be reached on each channel, with every coupon
+code logged, and with the members' rights (access, correction, erasure) one command away.
+
+Configuration comes from DISPATCH_* environment variables; the flags below override them.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(a.getenv, cmd.Flags())
+			if err != nil {
+				return usageError{err}
+			}
+			a.cfg = cfg
+			return nil
+		},
+	}
+	addConfigFlags(root.PersistentFlags())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		a.migrateCommand(),
+		a.seedCommand(),
+		a.membersCommand(),
+		a.purchasesCommand(),
+		a.consentCommand(),
+		a.suppressionsCommand(),
+		a.usersCommand(),
+		a.auditCommand(),
+	)
+	return root
+}
+
+// args checks the number of positional arguments, answering a usage error naming what is expected.
+func args(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, got []string) error {
+		if len(got) != n {
+			return usagef("%s: want %s (see dispatch %s --help)", cmd.CommandPath(), names, strings.TrimPrefix(cmd.CommandPath(), "dispatch "))
+		}
+		return nil
+	}
+}
+
+// openStore connects to PostgreSQL once per process.
+func (a *app) openStore() (*postgres.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
+	s, err := postgres.Open(a.ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a.store = s
+	return s, nil
+}
+
+// actor returns the named user on whose behalf a privileged command runs (--as or DISPATCH_USER).
+// It must be a user added with `dispatch users add`: member data is for named users only.
+func (a *app) actor() (string, error) {
+	if a.cfg.User == "" {
+		return "", usagef("this command is audited: name the acting user with --as NAME or DISPATCH_USER")
+	}
+	s, err := a.openStore()
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.UserByName(a.ctx, a.cfg.User); err != nil {
+		return "", err
+	}
+	return a.cfg.User, nil
+}
+
+// osActor names the operating-system user for commands that bootstrap users.
+func (a *app) osActor() string {
+	if a.cfg.User != "" {
+		return a.cfg.User
+	}
+	if u := a.getenv("USER"); u != "" {
+		return "os:" + u
+	}
+	return "os:" + fmt.Sprint(os.Getuid())
+}
+
+func (a *app) migrateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or upgrade the database schema (safe to run again)",
+		Args:  args(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			applied, err := s.Migrate(a.ctx)
+			if err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				fmt.Fprintln(a.stdout, "schema is up to date")
+			}
+			for _, m := range applied {
+				fmt.Fprintln(a.stdout, "applied", m)
+			}
+			return nil
+		},
+	}
+}
+
+// isKind reports whether err is of one of the domain error kinds.
+func isKind(err error, kinds ...error) bool {
+	for _, k := range kinds {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}

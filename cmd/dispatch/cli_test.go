@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
+)
+
+// cli runs dispatch commands in-process against one test schema.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T) *cli {
+	t.Helper()
+	c := &cli{t: t, env: map[string]string{"DISPATCH_DATABASE_URL": pgtest.SchemaURL(t)}}
+	if _, errOut, code := c.run("migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, errOut)
+	}
+	return c
+}
+
+func (c *cli) run(args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errOut, func(k string) string { return c.env[k] })
+	return out.String(), errOut.String(), code
+}
+
+func (c *cli) must(args ...string) string {
+	c.t.Helper()
+	out, errOut, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("dispatch %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
+func writeFile(t *testing.T, name, data string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const memberHeader = "external_id,first_name,last_name,email,phone,street,postal_code,city,country,language,email_consent,sms_consent,postal_objection,address_protected,deceased\n"
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"DISPATCH_DATABASE_URL": "mysql://x",
+		"DISPATCH_REDIS_URL":    "localhost:6379",
+		"DISPATCH_SMTP_URL":     "smtp://h:25?starttls=maybe",
+		"DISPATCH_MAIL_FROM":    "not an address",
+		"DISPATCH_SMS_URL":      "carrier-pigeon://",
+		"DISPATCH_PUBLIC_URL":   "ftp://x",
+		"DISPATCH_HTTP_ADDR":    "8080",
+		"DISPATCH_TIMEZONE":     "Europe/Atlantis",
+		"DISPATCH_EMAIL_RATE":   "fast",
+		"DISPATCH_SECRET":       "short",
+	}
+	for k, v := range cases {
+		c := &cli{t: t, env: map[string]string{k: v}}
+		_, errOut, code := c.run("migrate")
+		if code != 2 || !strings.HasPrefix(errOut, "dispatch: "+k+": ") || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%s=%q: exit %d, stderr %q; want exit 2 and one line naming the variable", k, v, code, errOut)
+		}
+	}
+	c := &cli{t: t, env: map[string]string{}}
+	if _, errOut, code := c.run("migrate", "--timezone", "Nowhere/X"); code != 2 || !strings.Contains(errOut, "--timezone") {
+		t.Errorf("bad flag value: exit %d, %q", code, errOut)
+	}
+	if _, _, code := c.run("no-such-command"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}
+
+func TestMembersImportExportEraseAudited(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	file := writeFile(t, "members.csv", memberHeader+
+		"JM1,Päivi,Hämäläinen,paivi@example.com,040 123 4567,Puistokatu 2 A 3,20100,TURKU,FI,fi,yes,no,no,,\n"+
+		"JM2,Björn,Lindqvist,bjorn@example,,Storgatan 5,65100,VASA,FI,sv,,,,,\n")
+
+	// Privileged commands need a named, known user.
+	if _, errOut, code := c.run("members", "import", file); code != 2 || !strings.Contains(errOut, "--as NAME or DISPATCH_USER") {
+		t.Fatalf("import without user: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := c.run("members", "import", file, "--as", "ghost"); code != 1 || !strings.Contains(errOut, `no user named "ghost"`) {
+		t.Fatalf("import as unknown user: exit %d, %q", code, errOut)
+	}
+	token := strings.TrimSpace(c.must("users", "add", "pia", "--role", "privacy"))
+	if !strings.HasPrefix(token, "dsp_") {
+		t.Fatalf("users add printed %q, want a token", token)
+	}
+	c.env["DISPATCH_USER"] = "pia"
+
+	out, errOut, code := c.run("members", "import", file)
+	if code != 1 || out != "imported 1, updated 0, unchanged 0, rejected 1\n" {
+		t.Fatalf("import: exit %d, stdout %q", code, out)
+	}
+	if !strings.Contains(errOut, "members.csv: line 3: email: email domain \"example\" has no top-level part\n") {
+		t.Fatalf("import stderr %q lacks the rejected line", errOut)
+	}
+	out, _, _ = c.run("members", "import", file)
+	if out != "imported 0, updated 0, unchanged 1, rejected 1\n" {
+		t.Fatalf("re-import: %q", out)
+	}
+
+	bad := writeFile(t, "broken.csv", memberHeader+"JM3,A,B,,,,,,,,,,,,\nJM4,\"A,B,,,,,,,,,,,,\n")
+	if _, errOut, code := c.run("members", "import", bad); code != 1 || errOut != "dispatch: broken.csv:3: extraneous or missing \" in quoted-field\n" {
+		t.Fatalf("broken file: exit %d, %q", code, errOut)
+	}
+
+	c.must("consent", "set", "JM1", "sms", "granted", "--source", "customer-service", "--wording", "2026-01")
+	if _, errOut, code := c.run("consent", "set", "JM1", "fax", "granted", "--source", "import"); code != 2 || !strings.Contains(errOut, "unknown channel") {
+		t.Fatalf("bad channel: exit %d, %q", code, errOut)
+	}
+
+	out = c.must("members", "export", "JM1")
+	var x struct {
+		Member struct {
+			FirstName string `json:"first_name"`
+			Phone     string `json:"phone"`
+		} `json:"member"`
+		Current map[string]string `json:"current_consents"`
+		History []struct {
+			Source         string `json:"source"`
+			WordingVersion string `json:"wording_version"`
+		} `json:"consent_history"`
+	}
+	if err := json.Unmarshal([]byte(out), &x); err != nil {
+		t.Fatalf("export is not JSON: %v\n%s", err, out)
+	}
+	if x.Member.FirstName != "Päivi" || x.Member.Phone != "+358401234567" || x.Current["sms"] != "granted" || x.Current["postal"] != "granted" || len(x.History) != 4 {
+		t.Fatalf("export = %+v", x)
+	}
+
+	if out := c.must("members", "erase", "JM1"); !strings.HasPrefix(out, "erased member ") {
+		t.Fatalf("erase printed %q", out)
+	}
+	if _, errOut, code := c.run("members", "export", "JM1"); code != 1 || !strings.Contains(errOut, `no member with external id "JM1"`) {
+		t.Fatalf("export after erase: exit %d, %q", code, errOut)
+	}
+
+	out = c.must("audit", "list", "--json")
+	var entries []struct {
+		Actor, Action string
+	}
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		if e.Actor != "pia" && e.Action != "users.add" {
+			t.Errorf("entry %+v is not by pia", e)
+		}
+		actions = append(actions, e.Action)
+	}
+	want := "users.add members.import members.import consent.set members.export members.erase"
+	if strings.Join(actions, " ") != want {
+		t.Fatalf("audit actions = %q, want %q", strings.Join(actions, " "), want)
+	}
+	if out := c.must("audit", "list", "--since", "1h"); !strings.Contains(out, "members.erase") {
+		t.Fatalf("audit list table lacks the erasure:\n%s", out)
+	}
+}

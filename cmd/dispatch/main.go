@@ -1,0 +1,18 @@
+// Command dispatch sends Jack's Mood's marketing to the members of its loyalty register, and keeps
+// the register's promises while doing so. `dispatch help` lists the commands.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // DISPATCH_TIMEZONE works on machines without a zoneinfo database
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/csvfile"
+	"github.com/jacksmood/dispatch/campaigns/postgres"
+)
+
+func (a *app) membersCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "members", Short: "Import, export and erase members of the register"}
+	var source string
+	imp := &cobra.Command{
+		Use:   "import FILE.csv",
+		Short: "Import or update members from CSV (bad rows are reported by line and skipped)",
+		Args:  args(1, "FILE.csv"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			src, err := campaigns.ParseConsentSource(source)
+			if err != nil {
+				return usagef("--source: %v", err)
+			}
+			actor, err := a.actor()
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(argv[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			name := filepath.Base(argv[0])
+			read := func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
+				return csvfile.ReadMembers(f, name, row)
+			}
+			res, err := a.store.ImportMembers(a.ctx, read, src, name, actor)
+			if err != nil {
+				return err
+			}
+			return a.reportImport(name, res.Rejections, fmt.Sprintf("imported %d, updated %d, unchanged %d, rejected %d",
+				res.Imported, res.Updated, res.Unchanged, res.Rejected))
+		},
+	}
+	imp.Flags().StringVar(&source, "source", "import", "where the consents in the file come from (import, population-register, signup-form, customer-service)")
+	export := &cobra.Command{
+		Use:   "export EXTERNAL_ID",
+		Short: "Write everything held about a member as JSON (right of access)",
+		Args:  args(1, "EXTERNAL_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			actor, err := a.actor()
+			if err != nil {
+				return err
+			}
+			x, err := a.store.ExportMember(a.ctx, argv[0], actor)
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(a.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(x)
+		},
+	}
+	erase := &cobra.Command{
+		Use:   "erase EXTERNAL_ID",
+		Short: "Erase a member's personal data (keeps anonymous counts and the coupon ledger)",
+		Args:  args(1, "EXTERNAL_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			actor, err := a.actor()
+			if err != nil {
+				return err
+			}
+			id, err := a.store.EraseMember(a.ctx, argv[0], actor)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "erased member %d (external id %s); email and phone stay suppressed\n", id, argv[0])
+			return nil
+		},
+	}
+	return group(cmd, imp, export, erase)
+}
+
+// reportImport prints the summary on stdout and each rejected row on stderr; rejected rows make the
+// command fail (exit 1) after the good rows were imported.
+func (a *app) reportImport(file string, rejected []csvfile.RowError, summary string) error {
+	for _, r := range rejected {
+		fmt.Fprintf(a.stderr, "%s: %s\n", file, r.Error())
+	}
+	fmt.Fprintln(a.stdout, summary)
+	if len(rejected) > 0 {
+		return fmt.Errorf("%s: %d rows rejected (listed above); the other rows were imported", file, len(rejected))
+	}
+	return nil
+}
+
+func (a *app) purchasesCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "purchases", Short: "Import the purchases registered to memberships"}
+	return group(cmd, &cobra.Command{
+		Use:   "import FILE.csv",
+		Short: "Import purchases: external_id,purchased_at,amount_eur,store,order_ref (a re-import adds nothing)",
+		Args:  args(1, "FILE.csv"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			actor, err := a.actor()
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(argv[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			name := filepath.Base(argv[0])
+			read := func(row func(csvfile.PurchaseRow) error) ([]csvfile.RowError, error) {
+				return csvfile.ReadPurchases(f, name, row)
+			}
+			added, rejected, err := a.store.ImportPurchases(a.ctx, read, name, actor)
+			if err != nil {
+				return err
+			}
+			return a.reportImport(name, rejected, fmt.Sprintf("added %d, rejected %d", added, len(rejected)))
+		},
+	})
+}
+
+func (a *app) consentCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "consent", Short: "Record members' consents"}
+	var source, wording string
+	set := &cobra.Command{
+		Use:   "set EXTERNAL_ID CHANNEL granted|withdrawn",
+		Short: "Record a consent event for a member (email, sms, or postal: withdrawn = objection)",
+		Args:  args(3, "EXTERNAL_ID CHANNEL granted|withdrawn"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ch, err := campaigns.ParseChannel(argv[1])
+			if err != nil {
+				return usagef("CHANNEL: %v", err)
+			}
+			st, err := campaigns.ParseConsentStatus(argv[2])
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if source == "" {
+				return usagef("--source is required (one of signup-form, customer-service, unsubscribe-link, sms-stop, import, population-register)")
+			}
+			src, err := campaigns.ParseConsentSource(source)
+			if err != nil {
+				return usagef("--source: %v", err)
+			}
+			actor, err := a.actor()
+			if err != nil {
+				return err
+			}
+			ev, err := a.store.RecordConsent(a.ctx, argv[0], postgres.ConsentChange{Channel: ch, Status: st, Source: src, WordingVersion: wording}, actor)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "recorded consent event %d: %s %s (source %s)\n", ev.ID, ch, st, src)
+			return nil
+		},
+	}
+	set.Flags().StringVar(&source, "source", "", "where the consent came from (required)")
+	set.Flags().StringVar(&wording, "wording", "", "version of the consent wording the member saw")
+	return group(cmd, set)
+}
+
+func (a *app) suppressionsCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "suppressions", Short: "Keep the direct-marketing ban list and bounces"}
+	var reason string
+	imp := &cobra.Command{
+		Use:   "import FILE.csv --reason robinson|bounce|complaint|manual",
+		Short: "Add channel,value rows (email, E.164 phone, or postal LAST_NAME|STREET|POSTAL_CODE) to the suppression list",
+		Args:  args(1, "FILE.csv"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			if reason == "" {
+				return usagef("--reason is required: robinson, bounce, complaint or manual")
+			}
+			actor, err := a.actor()
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(argv[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			name := filepath.Base(argv[0])
+			read := func(row func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error) {
+				return csvfile.ReadSuppressions(f, name, row)
+			}
+			added, rejected, err := a.store.ImportSuppressions(a.ctx, read, reason, name, actor)
+			if err != nil {
+				if isKind(err, campaigns.ErrInvalid) {
+					return usageError{err}
+				}
+				return err
+			}
+			return a.reportImport(name, rejected, fmt.Sprintf("added %d, rejected %d", added, len(rejected)))
+		},
+	}
+	imp.Flags().StringVar(&reason, "reason", "", "robinson, bounce, complaint or manual (required)")
+	return group(cmd, imp)
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jacksmood/dispatch/campaigns"
+)
+
+func (a *app) usersCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "users", Short: "Manage the named users who hold API tokens"}
+	var role string
+	add := &cobra.Command{
+		Use:   "add NAME --role marketer|ops|privacy|admin",
+		Short: "Add a named user and print their API token (shown once; only its hash is stored)",
+		Args:  args(1, "NAME"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			r, err := campaigns.ParseRole(role)
+			if err != nil {
+				return usagef("--role: %v", err)
+			}
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			u, token, err := s.AddUser(a.ctx, argv[0], r, a.osActor())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "added user %s (%s); the token below is shown this once:\n", u.Name, u.Role)
+			fmt.Fprintln(a.stdout, token)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&role, "role", "", "marketer, ops, privacy or admin (required)")
+	return group(cmd, add)
+}
+
+func (a *app) auditCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Read the audit log of privileged actions"}
+	var since string
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list [--since TIME] [--json]",
+		Short: "List audit entries (who exported, erased, imported or changed consents, and when)",
+		Args:  args(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from := time.Time{}
+			if since != "" {
+				t, err := parseTimeOrDuration(since, time.Now())
+				if err != nil {
+					return usagef("--since: %v", err)
+				}
+				from = t
+			}
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			entries, err := s.AuditList(a.ctx, from)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				if entries == nil {
+					entries = []campaigns.AuditEntry{}
+				}
+				return enc.Encode(entries)
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tAT\tACTOR\tACTION\tMEMBER\tDETAILS")
+			for _, e := range entries {
+				member := "-"
+				if e.MemberID != nil {
+					member = fmt.Sprint(*e.MemberID)
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.At.In(a.cfg.Timezone).Format("2006-01-02 15:04:05"), e.Actor, e.Action, member, e.Details)
+			}
+			return w.Flush()
+		},
+	}
+	list.Flags().StringVar(&since, "since", "", "RFC 3339 time, a date (2026-11-01) or a duration back from now (24h, 7d)")
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return group(cmd, list)
+}
+
+// parseTimeOrDuration accepts an RFC 3339 time, a date, or a duration before now ("36h", "7d").
+func parseTimeOrDuration(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if d, ok := parseDays(s); ok {
+		return now.Add(-d), nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (2026-11-01T09:00:00+02:00), a date (2026-11-01) or a duration (24h, 7d)", s)
+}
+
+func parseDays(s string) (time.Duration, bool) {
+	var n int
+	if _, err := fmt.Sscanf(s, "%dd", &n); err != nil || n <= 0 || fmt.Sprintf("%dd", n) != s {
+		return 0, false
+	}
+	return time.Duration(n) * 24 * time.Hour, true
+}
