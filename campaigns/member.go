@@ -70,13 +70,6 @@ type Member struct {
 	UpdatedAt        time.Time `json:"updated_at" db:"updated_at"`
 }
 
-// HasFinnishAddress reports whether the member has a complete Finnish postal address: street,
-// a five-digit postal code, a city, and country FI.
-func (m *Member) HasFinnishAddress() bool {
-	return strings.TrimSpace(m.FirstName+m.LastName) != "" && strings.TrimSpace(m.Street) != "" &&
-		ValidPostalCode(m.PostalCode) && strings.TrimSpace(m.City) != "" && m.Country == "FI"
-}
-
 // ValidPostalCode reports whether s is a Finnish postal code: exactly five digits.
 func ValidPostalCode(s string) bool {
 	if len(s) != 5 {

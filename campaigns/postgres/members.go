@@ -190,7 +190,7 @@ type ExportDelivery struct {
 	Reason         string     `json:"reason,omitempty" db:"reason"`
 	ConsentEventID *int64     `json:"consent_event_id,omitempty" db:"consent_event_id"`
 	SMSSegments    *int       `json:"sms_segments,omitempty" db:"sms_segments"`
-	EnqueuedAt     *time.Time `json:"enqueued_at,omitempty" db:"enqueued_at"`
+	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
 	SentAt         *time.Time `json:"sent_at,omitempty" db:"sent_at"`
 	UpdatedAt      time.Time  `json:"updated_at" db:"updated_at"`
 }

@@ -194,8 +194,8 @@ func seedHistory(t *testing.T, s *postgres.Store) int64 {
 	stmts := []string{
 		`INSERT INTO campaigns (id, name, kind, spec) VALUES (1, 'Autumn coupon', 'coupon', '{}')`,
 		`INSERT INTO runs (id, campaign_id, scheduled_for, status) VALUES (1, 1, now(), 'finished')`,
-		fmt.Sprintf(`INSERT INTO deliveries (id, run_id, member_id, channel, status, consent_event_id, sent_at)
-			SELECT 1, 1, %d, 'email', 'sent', event_id, now() FROM current_consents WHERE member_id = %d AND channel = 'email'`, memberID, memberID),
+		fmt.Sprintf(`INSERT INTO deliveries (id, run_id, member_id, channel, batch, status, consent_event_id, sent_at)
+			SELECT 1, 1, %d, 'email', 0, 'sent', event_id, now() FROM current_consents WHERE member_id = %d AND channel = 'email'`, memberID, memberID),
 		fmt.Sprintf(`INSERT INTO coupons (id, code, campaign_id, run_id, member_id, channel, delivery_id, discount, valid_until)
 			VALUES (1, 'K7QX9MZP4RTA', 1, 1, %d, 'email', 1, '-20 %%', now() + interval '30 days')`, memberID),
 		`INSERT INTO coupon_redemptions (coupon_id, store, order_ref) VALUES (1, 'Jack''s Mood Kamppi', 'ORD-1')`,

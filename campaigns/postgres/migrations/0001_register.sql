@@ -158,28 +158,67 @@ CREATE TABLE run_skips (
   PRIMARY KEY (run_id, channel, reason)
 );
 
--- The delivery ledger: the truth about what was, is being and will be sent.
+-- The delivery ledger: the truth about what was, is being and will be sent. Rows are written once
+-- by the selection and then only change status, so no index covers a column that changes: status
+-- updates stay HOT (fillfactor leaves room on each page for them).
 CREATE TABLE deliveries (
   id               bigserial PRIMARY KEY,
   run_id           bigint NOT NULL REFERENCES runs (id),
   member_id        bigint REFERENCES members (id) ON DELETE SET NULL,
   channel          text NOT NULL CHECK (channel IN ('email', 'sms', 'postal')),
+  batch            integer NOT NULL,
   status           text NOT NULL DEFAULT 'queued'
                    CHECK (status IN ('queued', 'sent', 'failed', 'skipped', 'cancelled')),
   consent_event_id bigint REFERENCES consent_events (id) ON DELETE SET NULL,
-  batch            integer NOT NULL DEFAULT 0,
   reason           text NOT NULL DEFAULT '',
   attempts         integer NOT NULL DEFAULT 0,
   provider_ref     text NOT NULL DEFAULT '',
   sms_segments     integer,
-  enqueued_at      timestamptz,
+  created_at       timestamptz NOT NULL DEFAULT now(),
   updated_at       timestamptz NOT NULL DEFAULT now(),
-  sent_at          timestamptz,
-  UNIQUE (run_id, member_id, channel)
-);
+  sent_at          timestamptz
+) WITH (fillfactor = 80);
+-- One delivery per (run, member, channel): selecting a run twice adds nothing.
+CREATE UNIQUE INDEX deliveries_run_member ON deliveries (run_id, channel, member_id);
 CREATE INDEX deliveries_batch ON deliveries (run_id, channel, batch);
-CREATE INDEX deliveries_queued ON deliveries (run_id) WHERE status = 'queued';
-CREATE INDEX deliveries_member ON deliveries (member_id, channel, sent_at);
+CREATE INDEX deliveries_member ON deliveries (member_id);
+
+-- The unit of work in the queue: a batch of a run's deliveries on one channel. The asynq task names
+-- the batch, never a member; the lease keeps two workers from sending the same batch at once.
+CREATE TABLE batches (
+  run_id       bigint NOT NULL REFERENCES runs (id),
+  channel      text NOT NULL,
+  batch        integer NOT NULL,
+  size         integer NOT NULL,
+  enqueued_at  timestamptz,
+  enqueues     integer NOT NULL DEFAULT 0,
+  lease_until  timestamptz,
+  lease_owner  text,
+  done_at      timestamptz,
+  PRIMARY KEY (run_id, channel, batch)
+);
+
+-- member_reach says, for every member and channel, why the member may not be sent marketing on it
+-- (reason NULL: they may), and which consent event the permission rests on. It is the one statement
+-- of rule 2 of the register: the scheduler selects with it and the workers re-check with it.
+CREATE VIEW member_reach AS
+SELECT m.id AS member_id, c.channel, cc.event_id AS consent_event_id,
+  CASE
+    WHEN m.deceased THEN 'deceased'
+    WHEN c.channel = 'email' AND m.email IS NULL THEN 'no_address'
+    WHEN c.channel = 'sms' AND m.phone IS NULL THEN 'no_address'
+    WHEN c.channel IN ('email', 'sms') AND cc.status IS DISTINCT FROM 'granted' THEN 'no_consent'
+    WHEN c.channel = 'postal' AND cc.status = 'withdrawn' THEN 'objected'
+    WHEN c.channel = 'postal' AND m.address_protected THEN 'address_protected'
+    WHEN c.channel = 'postal' AND NOT (m.country = 'FI' AND m.street <> '' AND m.city <> ''
+         AND m.postal_code ~ '^[0-9]{5}$' AND (m.first_name <> '' OR m.last_name <> '')) THEN 'no_address'
+    WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = c.channel AND s.key =
+         CASE c.channel WHEN 'email' THEN m.email_key WHEN 'sms' THEN m.phone_key ELSE m.postal_key END)
+      THEN 'suppressed'
+  END AS reason
+FROM members m
+CROSS JOIN (VALUES ('email'), ('sms'), ('postal')) AS c (channel)
+LEFT JOIN current_consents cc ON cc.member_id = m.id AND cc.channel = c.channel;
 
 -- The coupon ledger. member_id becomes NULL when the member is erased; the code and its uses stay.
 CREATE TABLE coupons (

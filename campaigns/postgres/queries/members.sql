@@ -97,7 +97,7 @@ FROM purchases WHERE member_id = $1 ORDER BY purchased_at, id
 
 -- name: member-deliveries
 SELECT d.id, d.run_id, r.campaign_id, c.name AS campaign_name, d.channel, d.status, d.reason,
-       d.consent_event_id, d.sms_segments, d.enqueued_at, d.sent_at, d.updated_at
+       d.consent_event_id, d.sms_segments, d.created_at, d.sent_at, d.updated_at
 FROM deliveries d JOIN runs r ON r.id = d.run_id JOIN campaigns c ON c.id = r.campaign_id
 WHERE d.member_id = $1 ORDER BY d.id
 

@@ -1,0 +1,21 @@
+# The test command of the README. Tests need PostgreSQL and Redis (see .ci/run, which starts them).
+GO ?= go
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: test vet staticcheck build demo bench-import bench-seed
+
+test: vet staticcheck
+	$(GO) test -race -count=1 ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+build:
+	$(GO) build -o dispatch ./cmd/dispatch
+
+demo: build
+	./dispatch demo
