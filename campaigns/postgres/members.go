@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/campaigns/csvfile"
@@ -26,10 +25,6 @@ type ImportResult struct {
 // csvfile.ReadMembers bound to a file is one.
 type MemberReader func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error)
 
-var importColumns = []string{"line", "external_id", "first_name", "last_name", "email", "phone", "street",
-	"postal_code", "city", "country", "language", "email_consent", "sms_consent", "postal_objection",
-	"address_protected", "deceased"}
-
 // ImportMembers imports a member file in one transaction: rows are copied into a staging table as
 // they are read, then merged with three set-based statements (update changed members, insert new
 // ones, record consent events that change the current state). A row for a known external id updates
@@ -44,7 +39,7 @@ func (s *Store) ImportMembers(ctx context.Context, read MemberReader, source cam
 		if _, err := tx.ExecContext(ctx, s.q("import-create-staging")); err != nil {
 			return fmt.Errorf("import members: %w", err)
 		}
-		stmt, err := tx.PrepareContext(ctx, pq.CopyIn("import_members", importColumns...))
+		stmt, err := tx.PrepareContext(ctx, s.q("import-copy"))
 		if err != nil {
 			return fmt.Errorf("import members: %w", err)
 		}
@@ -113,7 +108,7 @@ func (s *Store) ImportPurchases(ctx context.Context, read PurchaseReader, file, 
 		if _, err := tx.ExecContext(ctx, s.q("purchases-create-staging")); err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, pq.CopyIn("import_purchases", "line", "external_id", "purchased_at", "amount_cents", "store", "order_ref"))
+		stmt, err := tx.PrepareContext(ctx, s.q("purchases-copy"))
 		if err != nil {
 			return err
 		}

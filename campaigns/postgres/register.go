@@ -215,7 +215,7 @@ func (s *Store) ImportSuppressions(ctx context.Context, read func(func(csvfile.S
 		if _, err := tx.ExecContext(ctx, s.q("suppressions-create-staging")); err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, pq.CopyIn("import_suppressions", "channel", "value"))
+		stmt, err := tx.PrepareContext(ctx, s.q("suppressions-copy"))
 		if err != nil {
 			return err
 		}

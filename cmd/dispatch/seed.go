@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -17,10 +18,21 @@ func (a *app) seedCommand() *cobra.Command {
 			if n <= 0 {
 				return usagef("--members: want a positive number")
 			}
-			return fmt.Errorf("seed: not built yet")
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			t0 := time.Now()
+			res, err := s.SeedMembers(a.ctx, n, seed, time.Now(), a.osActor())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "seeded %d members, %d consent events, %d purchases in %s\n",
+				res.Members, res.Consents, res.Purchases, time.Since(t0).Round(time.Millisecond))
+			return nil
 		},
 	}
-	cmd.Flags().IntVar(&n, "members", 0, "how many members to add")
+	cmd.Flags().IntVar(&n, "members", 0, "how many members to add (required)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed: the same seed gives the same members")
 	return cmd
 }

@@ -132,3 +132,8 @@ ON CONFLICT (channel, key) DO NOTHING
 -- Consent events, current consents and purchases go with the member (ON DELETE CASCADE);
 -- deliveries and coupons stay, with member_id set to NULL: anonymous counts and the coupon ledger.
 DELETE FROM members WHERE id = $1
+
+-- name: import-copy
+COPY import_members (line, external_id, first_name, last_name, email, phone, street, postal_code, city,
+                     country, language, email_consent, sms_consent, postal_objection, address_protected,
+                     deceased) FROM STDIN

@@ -50,3 +50,9 @@ SELECT m.id, i.purchased_at, i.amount_cents, i.store, i.order_ref
 FROM import_purchases i JOIN members m ON m.external_id = i.external_id
 ORDER BY i.line
 ON CONFLICT (order_ref) DO NOTHING
+
+-- name: suppressions-copy
+COPY import_suppressions (channel, value) FROM STDIN
+
+-- name: purchases-copy
+COPY import_purchases (line, external_id, purchased_at, amount_cents, store, order_ref) FROM STDIN

@@ -1,0 +1,448 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/jacksmood/dispatch/campaigns"
+)
+
+// campaignRow is a campaigns row with the spec as JSON text.
+type campaignRow struct {
+	campaigns.Campaign
+	SpecJSON string `db:"spec"`
+}
+
+func (r *campaignRow) decode() (campaigns.Campaign, error) {
+	c := r.Campaign
+	if err := json.Unmarshal([]byte(r.SpecJSON), &c.Spec); err != nil {
+		return c, fmt.Errorf("campaign %d: stored spec: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// CreateCampaign stores a validated spec as a draft campaign and audits it.
+func (s *Store) CreateCampaign(ctx context.Context, spec *campaigns.Spec, actor string) (campaigns.Campaign, error) {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return campaigns.Campaign{}, fmt.Errorf("create campaign: %w", err)
+	}
+	var row campaignRow
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &row, s.q("insert-campaign"), spec.Name, spec.Kind, b, actor); err != nil {
+			return fmt.Errorf("create campaign: %w", err)
+		}
+		return s.audit(ctx, tx, actor, "campaigns.create", 0, map[string]any{"campaign_id": row.ID, "name": spec.Name})
+	})
+	if err != nil {
+		return campaigns.Campaign{}, err
+	}
+	return row.decode()
+}
+
+// Campaign returns the campaign, or ErrNotFound.
+func (s *Store) Campaign(ctx context.Context, id int64) (campaigns.Campaign, error) {
+	var row campaignRow
+	err := s.db.GetContext(ctx, &row, s.q("campaign-by-id"), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return campaigns.Campaign{}, campaigns.Errorf(campaigns.ErrNotFound, "no campaign %d", id)
+	}
+	if err != nil {
+		return campaigns.Campaign{}, fmt.Errorf("campaign %d: %w", id, err)
+	}
+	return row.decode()
+}
+
+// Campaigns returns every campaign, oldest first.
+func (s *Store) Campaigns(ctx context.Context) ([]campaigns.Campaign, error) {
+	var rows []campaignRow
+	if err := s.db.SelectContext(ctx, &rows, s.q("list-campaigns")); err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	out := make([]campaigns.Campaign, 0, len(rows))
+	for i := range rows {
+		c, err := rows[i].decode()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// transition runs the named statements for a campaign state change in one transaction. The first
+// must return the campaign's id when the change is allowed; otherwise the answer is ErrNotFound for
+// an unknown campaign and ErrConflict naming the current state.
+func (s *Store) transition(ctx context.Context, id int64, verb, actor string, args []any, names ...string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var got int64
+		err := tx.GetContext(ctx, &got, s.q(names[0]), append([]any{id}, args...)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			var status string
+			if err := tx.GetContext(ctx, &status, `SELECT status FROM campaigns WHERE id = $1`, id); errors.Is(err, sql.ErrNoRows) {
+				return campaigns.Errorf(campaigns.ErrNotFound, "no campaign %d", id)
+			}
+			return campaigns.Errorf(campaigns.ErrConflict, "campaign %d is %s: it cannot be %s", id, status, verb)
+		}
+		if err != nil {
+			return fmt.Errorf("%s campaign %d: %w", verb, id, err)
+		}
+		for _, n := range names[1:] {
+			if _, err := tx.ExecContext(ctx, s.q(n), id); err != nil {
+				return fmt.Errorf("%s campaign %d: %s: %w", verb, id, n, err)
+			}
+		}
+		return s.audit(ctx, tx, actor, "campaigns."+strings.TrimSuffix(verb, "d"), 0, map[string]any{"campaign_id": id})
+	})
+}
+
+// ScheduleCampaign sets the campaign's next run time and makes it scheduled. A draft, scheduled or
+// finished campaign can be scheduled; others are ErrConflict.
+func (s *Store) ScheduleCampaign(ctx context.Context, id int64, at time.Time, actor string) error {
+	return s.transition(ctx, id, "scheduled", actor, []any{at}, "schedule-campaign")
+}
+
+// PauseCampaign stops the campaign's sending: workers see the paused run and give their batches back.
+func (s *Store) PauseCampaign(ctx context.Context, id int64, actor string) error {
+	return s.transition(ctx, id, "paused", actor, nil, "pause-campaign", "pause-runs")
+}
+
+// ResumeCampaign continues a paused campaign; the scheduler enqueues what is left.
+func (s *Store) ResumeCampaign(ctx context.Context, id int64, actor string) error {
+	return s.transition(ctx, id, "resumed", actor, nil, "resume-campaign", "resume-runs", "resume-batches")
+}
+
+// CancelCampaign stops the campaign for good: what was not sent is marked cancelled.
+func (s *Store) CancelCampaign(ctx context.Context, id int64, actor string) error {
+	return s.transition(ctx, id, "cancelled", actor, nil, "cancel-campaign", "cancel-deliveries", "cancel-batches", "cancel-runs")
+}
+
+// StartDueRuns creates a run for every campaign whose next run time has come, and moves the
+// campaign's next run time on with next. Campaigns are locked with SKIP LOCKED and runs are unique
+// per (campaign, scheduled time), so concurrent schedulers never start the same run twice.
+// It returns the new runs' ids.
+func (s *Store) StartDueRuns(ctx context.Context, now time.Time, next campaigns.NextRunFunc) ([]int64, error) {
+	var runs []int64
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var rows []campaignRow
+		if err := tx.SelectContext(ctx, &rows, s.q("due-campaigns"), now); err != nil {
+			return fmt.Errorf("due campaigns: %w", err)
+		}
+		for i := range rows {
+			c, err := rows[i].decode()
+			if err != nil {
+				return err
+			}
+			at := *c.NextRunAt
+			var id int64
+			switch err := tx.GetContext(ctx, &id, s.q("insert-run"), c.ID, at); {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("start run of campaign %d: %w", c.ID, err)
+			default:
+				runs = append(runs, id)
+			}
+			n, err := next(c.Spec, maxTime(at, now))
+			if err != nil {
+				return fmt.Errorf("campaign %d: next run: %w", c.ID, err)
+			}
+			if _, err := tx.ExecContext(ctx, s.q("advance-campaign"), c.ID, n); err != nil {
+				return fmt.Errorf("campaign %d: %w", c.ID, err)
+			}
+		}
+		return nil
+	})
+	return runs, err
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// RunsToSelect returns the runs whose members have not been selected yet.
+func (s *Store) RunsToSelect(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := s.db.SelectContext(ctx, &ids, s.q("runs-to-select"))
+	return ids, err
+}
+
+// SelectRun picks the members of the run's segment who may be reached on each channel (the
+// member_reach view, the frequency cap, the strategy), records one delivery per member and channel
+// with the consent event it rests on, counts those left out by reason, and groups the deliveries
+// into batches, all in one transaction of set-based statements: nothing is loaded into this process.
+// Selecting the same run twice adds nothing.
+func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.SelectOptions) (campaigns.SelectResult, error) {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 500
+	}
+	if opt.PrintBatchSize <= 0 || opt.PrintBatchSize > 5000 {
+		opt.PrintBatchSize = 5000
+	}
+	var res campaigns.SelectResult
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var run struct {
+			ID           int64     `db:"id"`
+			CampaignID   int64     `db:"campaign_id"`
+			ScheduledFor time.Time `db:"scheduled_for"`
+			Spec         string    `db:"spec"`
+		}
+		err := tx.GetContext(ctx, &run, s.q("lock-run-for-selection"), runID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("select run %d: %w", runID, err)
+		}
+		var spec campaigns.Spec
+		if err := json.Unmarshal([]byte(run.Spec), &spec); err != nil {
+			return fmt.Errorf("select run %d: spec: %w", runID, err)
+		}
+		query, args := selectionSQL(runID, &spec, time.Now(), opt)
+		var n int64
+		if err := tx.GetContext(ctx, &n, query, args...); err != nil {
+			return fmt.Errorf("select run %d: %w", runID, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q("insert-batches"), runID); err != nil {
+			return fmt.Errorf("select run %d: batches: %w", runID, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q("mark-run-selected"), runID); err != nil {
+			return fmt.Errorf("select run %d: %w", runID, err)
+		}
+		res.Selected, res.Deliveries = true, n
+		return nil
+	})
+	if err != nil || !res.Selected {
+		return res, err
+	}
+	skips, err := s.channelCounts(ctx, "run-skip-counts", runID)
+	if err != nil {
+		return res, err
+	}
+	res.Skipped = make(map[campaigns.Channel]map[string]int64)
+	for _, k := range skips {
+		if res.Skipped[k.Channel] == nil {
+			res.Skipped[k.Channel] = map[string]int64{}
+		}
+		res.Skipped[k.Channel][k.Key] = k.N
+	}
+	return res, nil
+}
+
+// selectionSQL compiles the run's selection into one statement. Every value a marketer wrote reaches
+// PostgreSQL as a bind parameter; only fixed fragments of this function make up the SQL text.
+func selectionSQL(runID int64, spec *campaigns.Spec, now time.Time, opt campaigns.SelectOptions) (string, []any) {
+	args := []any{runID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	conds := []string{"true"}
+	if len(spec.Segment.Languages) > 0 {
+		langs := make([]string, len(spec.Segment.Languages))
+		for i, l := range spec.Segment.Languages {
+			langs[i] = string(l)
+		}
+		conds = append(conds, "m.language = ANY("+arg(pq.Array(langs))+"::text[])")
+	}
+	if len(spec.Segment.PostalCodes) > 0 {
+		pats := make([]string, len(spec.Segment.PostalCodes))
+		for i, p := range spec.Segment.PostalCodes {
+			pats[i] = strings.TrimSuffix(p, "*")
+			if strings.HasSuffix(p, "*") {
+				pats[i] += "%"
+			}
+		}
+		conds = append(conds, "m.postal_code LIKE ANY("+arg(pq.Array(pats))+"::text[])")
+	}
+	if within, spend := spec.Segment.PurchasedWithin, spec.Segment.MinTotalSpend; within > 0 || spend != nil {
+		since := time.Time{}
+		if within > 0 {
+			since = now.Add(-time.Duration(within))
+		}
+		having := ""
+		if spend != nil {
+			having = " HAVING sum(p.amount_cents) >= " + arg(int64(*spend))
+		}
+		conds = append(conds, "m.id IN (SELECT p.member_id FROM purchases p WHERE p.purchased_at >= "+
+			arg(since)+" GROUP BY p.member_id"+having+")")
+	}
+	channels := make([]string, len(spec.Channels))
+	for i, c := range spec.Channels {
+		channels[i] = string(c)
+	}
+	chArg := arg(pq.Array(channels))
+	capMax, capSince := 0, now
+	if fc := spec.FrequencyCap; fc != nil {
+		capMax, capSince = fc.Max, now.Add(-time.Duration(fc.Per))
+	}
+	capMaxArg, capSinceArg := arg(capMax), arg(capSince)
+	firstArg := arg(spec.Strategy == campaigns.StrategyFirst)
+	batchArg, printBatchArg := arg(opt.BatchSize), arg(opt.PrintBatchSize)
+
+	return `
+WITH seg AS (
+  SELECT m.id, m.postal_code FROM members m WHERE ` + strings.Join(conds, " AND ") + `
+), capped AS (
+  -- Marketing deliveries per member and channel inside the frequency cap's window.
+  SELECT d.member_id, d.channel FROM deliveries d
+  WHERE ` + capMaxArg + ` > 0 AND d.channel = ANY(` + chArg + `::text[]) AND d.run_id <> $1
+    AND d.status IN ('queued', 'sent') AND coalesce(d.sent_at, d.created_at) >= ` + capSinceArg + `
+  GROUP BY d.member_id, d.channel HAVING count(*) >= ` + capMaxArg + `
+), cand AS (
+  SELECT s.id AS member_id, s.postal_code, c.ord, r.channel, r.consent_event_id,
+         coalesce(r.reason, CASE WHEN k.member_id IS NOT NULL THEN 'frequency_cap' END) AS reason
+  FROM seg s
+  CROSS JOIN unnest(` + chArg + `::text[]) WITH ORDINALITY AS c (channel, ord)
+  JOIN member_reach r ON r.member_id = s.id AND r.channel = c.channel
+  LEFT JOIN capped k ON k.member_id = s.id AND k.channel = c.channel
+), ranked AS (
+  SELECT cand.*, min(ord) FILTER (WHERE reason IS NULL) OVER (PARTITION BY member_id) AS first_ok
+  FROM cand
+), chosen AS (
+  -- Strategy first: the first reachable channel; channels after it are not tried, so not counted.
+  SELECT * FROM ranked WHERE NOT ` + firstArg + ` OR first_ok IS NULL OR ord <= first_ok
+), ins AS (
+  INSERT INTO deliveries (run_id, member_id, channel, batch, consent_event_id)
+  SELECT $1, member_id, channel,
+         (row_number() OVER (PARTITION BY channel
+            ORDER BY CASE WHEN channel = 'postal' THEN postal_code END, member_id) - 1)
+         / CASE WHEN channel = 'postal' THEN ` + printBatchArg + `::int ELSE ` + batchArg + `::int END,
+         consent_event_id
+  FROM chosen WHERE reason IS NULL
+  ON CONFLICT (run_id, channel, member_id) DO NOTHING
+  RETURNING 1
+), skips AS (
+  INSERT INTO run_skips (run_id, channel, reason, members)
+  SELECT $1, channel, reason, count(*) FROM chosen WHERE reason IS NOT NULL GROUP BY channel, reason
+  ON CONFLICT (run_id, channel, reason) DO UPDATE SET members = EXCLUDED.members
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM skips)`, args
+}
+
+// BatchesToEnqueue returns up to limit batches of running runs that are not done and either were
+// never enqueued or were enqueued before staleBefore and are held by no worker.
+func (s *Store) BatchesToEnqueue(ctx context.Context, staleBefore time.Time, limit int) ([]campaigns.Batch, error) {
+	var out []campaigns.Batch
+	if err := s.db.SelectContext(ctx, &out, s.q("batches-to-enqueue"), staleBefore, limit); err != nil {
+		return nil, fmt.Errorf("batches to enqueue: %w", err)
+	}
+	return out, nil
+}
+
+// MarkEnqueued records that the batches are in the queue now; counted says, per batch, whether a new
+// task was created (1) or one was found already there (0).
+func (s *Store) MarkEnqueued(ctx context.Context, batches []campaigns.Batch, counted []int) error {
+	runs := make([]int64, len(batches))
+	chans := make([]string, len(batches))
+	nums := make([]int64, len(batches))
+	cnt := make([]int64, len(batches))
+	for i, b := range batches {
+		runs[i], chans[i], nums[i], cnt[i] = b.RunID, string(b.Channel), int64(b.Batch), int64(counted[i])
+	}
+	_, err := s.db.ExecContext(ctx, s.q("mark-enqueued"), pq.Array(runs), pq.Array(chans), pq.Array(nums), pq.Array(cnt))
+	if err != nil {
+		return fmt.Errorf("mark %d batches enqueued: %w", len(batches), err)
+	}
+	return nil
+}
+
+// FinishRuns marks finished every running run whose batches are all done, and returns their ids.
+func (s *Store) FinishRuns(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, s.q("finish-runs")); err != nil {
+		return nil, fmt.Errorf("finish runs: %w", err)
+	}
+	return ids, nil
+}
+
+// CampaignStats reports the campaign's status and its latest run's deliveries per channel: queued,
+// sent, failed, skipped (at selection or at send time) and cancelled, with skip reasons.
+func (s *Store) CampaignStats(ctx context.Context, id int64) (campaigns.Stats, error) {
+	c, err := s.Campaign(ctx, id)
+	if err != nil {
+		return campaigns.Stats{}, err
+	}
+	st := campaigns.Stats{ID: id, Status: c.Status, Channels: map[campaigns.Channel]campaigns.ChannelStats{}}
+	for _, ch := range c.Spec.Channels {
+		st.Channels[ch] = campaigns.ChannelStats{}
+	}
+	err = s.db.GetContext(ctx, &st.RunID, s.q("latest-run"), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("stats of campaign %d: %w", id, err)
+	}
+	byStatus, err := s.channelCounts(ctx, "run-delivery-counts", st.RunID)
+	if err != nil {
+		return st, err
+	}
+	selectionSkips, err := s.channelCounts(ctx, "run-skip-counts", st.RunID)
+	if err != nil {
+		return st, err
+	}
+	sendSkips, err := s.channelCounts(ctx, "run-send-skips", st.RunID)
+	if err != nil {
+		return st, err
+	}
+	for _, c := range byStatus {
+		cs := st.Channels[c.Channel]
+		switch c.Key {
+		case "queued":
+			cs.Queued += c.N
+		case "sent":
+			cs.Sent += c.N
+		case "failed":
+			cs.Failed += c.N
+		case "skipped":
+			cs.Skipped += c.N
+		case "cancelled":
+			cs.Cancel += c.N
+		}
+		cs.Total += c.N
+		st.Channels[c.Channel] = cs
+	}
+	// Members left out at selection have no delivery row: they add to skipped and to the total.
+	for _, c := range selectionSkips {
+		cs := st.Channels[c.Channel]
+		cs.Skipped += c.N
+		cs.Total += c.N
+		st.Channels[c.Channel] = cs
+	}
+	for _, c := range append(selectionSkips, sendSkips...) {
+		cs := st.Channels[c.Channel]
+		if cs.Reasons == nil {
+			cs.Reasons = map[string]int64{}
+		}
+		cs.Reasons[c.Key] += c.N
+		st.Channels[c.Channel] = cs
+	}
+	return st, nil
+}
+
+// channelCount is one row of a per-channel count: by status or by skip reason.
+type channelCount struct {
+	Channel campaigns.Channel `db:"channel"`
+	Key     string            `db:"key"`
+	N       int64             `db:"n"`
+}
+
+func (s *Store) channelCounts(ctx context.Context, query string, runID int64) ([]channelCount, error) {
+	var out []channelCount
+	if err := s.db.SelectContext(ctx, &out, s.q(query), runID); err != nil {
+		return nil, fmt.Errorf("%s of run %d: %w", query, runID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,141 @@
+-- name: insert-campaign
+INSERT INTO campaigns (name, kind, spec, created_by) VALUES ($1, $2, $3, $4)
+RETURNING id, name, kind, status, next_run_at, created_by, created_at, updated_at, spec::text AS spec
+
+-- name: campaign-by-id
+SELECT id, name, kind, status, next_run_at, created_by, created_at, updated_at, spec::text AS spec
+FROM campaigns WHERE id = $1
+
+-- name: list-campaigns
+SELECT id, name, kind, status, next_run_at, created_by, created_at, updated_at, spec::text AS spec
+FROM campaigns ORDER BY id
+
+-- name: schedule-campaign
+UPDATE campaigns SET status = 'scheduled', next_run_at = $2, updated_at = now()
+WHERE id = $1 AND status IN ('draft', 'scheduled', 'finished')
+RETURNING id
+
+-- name: pause-campaign
+UPDATE campaigns SET status = 'paused', updated_at = now()
+WHERE id = $1 AND status IN ('scheduled', 'running')
+RETURNING id
+
+-- name: pause-runs
+UPDATE runs SET status = 'paused' WHERE campaign_id = $1 AND status IN ('selecting', 'running')
+
+-- name: resume-campaign
+-- A campaign with a run in progress goes back to running; one waiting for its next tick to scheduled.
+UPDATE campaigns c SET updated_at = now(), status = CASE
+    WHEN EXISTS (SELECT 1 FROM runs r WHERE r.campaign_id = c.id AND r.status = 'paused') THEN 'running'
+    WHEN c.next_run_at IS NOT NULL THEN 'scheduled'
+    ELSE 'finished' END
+WHERE id = $1 AND status = 'paused'
+RETURNING id
+
+-- name: resume-runs
+-- A run paused before its selection finished selects again (selection is idempotent).
+UPDATE runs SET status = CASE WHEN selected_at IS NULL THEN 'selecting' ELSE 'running' END
+WHERE campaign_id = $1 AND status = 'paused'
+
+-- name: resume-batches
+-- Batches that were given back while paused are enqueued again by the scheduler's next tick.
+UPDATE batches b SET enqueued_at = NULL
+FROM runs r WHERE r.id = b.run_id AND r.campaign_id = $1 AND b.done_at IS NULL
+
+-- name: cancel-campaign
+UPDATE campaigns SET status = 'cancelled', next_run_at = NULL, updated_at = now()
+WHERE id = $1 AND status NOT IN ('finished', 'cancelled')
+RETURNING id
+
+-- name: cancel-deliveries
+UPDATE deliveries d SET status = 'cancelled', reason = 'campaign cancelled', updated_at = now()
+FROM runs r WHERE r.id = d.run_id AND r.campaign_id = $1 AND d.status = 'queued'
+
+-- name: cancel-batches
+UPDATE batches b SET done_at = now()
+FROM runs r WHERE r.id = b.run_id AND r.campaign_id = $1 AND b.done_at IS NULL
+
+-- name: cancel-runs
+UPDATE runs SET status = 'cancelled', finished_at = now()
+WHERE campaign_id = $1 AND status NOT IN ('finished', 'cancelled')
+
+-- name: due-campaigns
+-- SKIP LOCKED: two schedulers never hold the same due campaign; the unique (campaign_id,
+-- scheduled_for) on runs is the second guard.
+SELECT id, name, kind, status, next_run_at, created_by, created_at, updated_at, spec::text AS spec
+FROM campaigns
+WHERE status IN ('scheduled', 'running') AND next_run_at <= $1
+ORDER BY next_run_at
+FOR UPDATE SKIP LOCKED
+
+-- name: insert-run
+INSERT INTO runs (campaign_id, scheduled_for) VALUES ($1, $2)
+ON CONFLICT (campaign_id, scheduled_for) DO NOTHING
+RETURNING id
+
+-- name: advance-campaign
+UPDATE campaigns SET next_run_at = $2, status = 'running', updated_at = now() WHERE id = $1
+
+-- name: runs-to-select
+SELECT id FROM runs WHERE status = 'selecting' ORDER BY id
+
+-- name: lock-run-for-selection
+SELECT r.id, r.campaign_id, r.scheduled_for, c.spec::text AS spec
+FROM runs r JOIN campaigns c ON c.id = r.campaign_id
+WHERE r.id = $1 AND r.status = 'selecting'
+FOR UPDATE OF r SKIP LOCKED
+
+-- name: insert-batches
+INSERT INTO batches (run_id, channel, batch, size)
+SELECT run_id, channel, batch, count(*) FROM deliveries WHERE run_id = $1
+GROUP BY run_id, channel, batch
+ON CONFLICT (run_id, channel, batch) DO NOTHING
+
+-- name: mark-run-selected
+UPDATE runs SET status = 'running', selected_at = now() WHERE id = $1
+
+-- name: batches-to-enqueue
+-- Batches never enqueued, and batches enqueued before $1 that are not done and not held by a
+-- worker: their task may have been lost (Redis restarted, a task deleted from the dashboard).
+SELECT b.run_id, b.channel, b.batch, b.size, b.enqueued_at
+FROM batches b JOIN runs r ON r.id = b.run_id
+WHERE r.status = 'running' AND b.done_at IS NULL
+  AND (b.enqueued_at IS NULL OR b.enqueued_at < $1)
+  AND (b.lease_until IS NULL OR b.lease_until < now())
+ORDER BY b.enqueued_at NULLS FIRST, b.run_id, b.channel, b.batch
+LIMIT $2
+
+-- name: mark-enqueued
+UPDATE batches b SET enqueued_at = now(), enqueues = b.enqueues + v.counted
+FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[]) AS v(run_id, channel, batch, counted)
+WHERE b.run_id = v.run_id AND b.channel = v.channel AND b.batch = v.batch
+
+-- name: finish-runs
+-- A run is finished when every batch is done; its campaign goes back to scheduled when it recurs.
+WITH done AS (
+  UPDATE runs r SET status = 'finished', finished_at = now()
+  WHERE r.status = 'running'
+    AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.run_id = r.id AND b.done_at IS NULL)
+  RETURNING r.id, r.campaign_id
+), camp AS (
+  UPDATE campaigns c SET status = CASE WHEN c.next_run_at IS NULL THEN 'finished' ELSE 'scheduled' END,
+                         updated_at = now()
+  FROM done
+  WHERE c.id = done.campaign_id AND c.status = 'running'
+    AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.campaign_id = c.id AND o.id <> done.id
+                    AND o.status IN ('selecting', 'running'))
+)
+SELECT id FROM done
+
+-- name: latest-run
+SELECT id FROM runs WHERE campaign_id = $1 ORDER BY scheduled_for DESC, id DESC LIMIT 1
+
+-- name: run-delivery-counts
+SELECT channel, status AS key, count(*) AS n FROM deliveries WHERE run_id = $1 GROUP BY channel, status
+
+-- name: run-skip-counts
+SELECT channel, reason AS key, members AS n FROM run_skips WHERE run_id = $1
+
+-- name: run-send-skips
+SELECT channel, reason AS key, count(*) AS n FROM deliveries WHERE run_id = $1 AND status = 'skipped'
+GROUP BY channel, reason

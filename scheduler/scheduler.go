@@ -1,0 +1,226 @@
+// Package scheduler is the daemon that turns due campaigns into work: it starts runs when their time
+// comes (one-off or cron, in the configured time zone), selects the members who may be reached on each
+// channel into the delivery ledger, enqueues the ledger's batches into Redis, enqueues again the
+// batches whose tasks were lost, and marks runs finished when every delivery is final.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/campaignfile"
+)
+
+// Store is what the scheduler needs of the store (campaigns/postgres implements it).
+type Store interface {
+	// AcquireLeadership tries to become the one active scheduler. held reports success; release gives
+	// the leadership up. A scheduler whose process dies loses it with its database connection.
+	AcquireLeadership(ctx context.Context) (held bool, release func(), err error)
+	StartDueRuns(ctx context.Context, now time.Time, next campaigns.NextRunFunc) ([]int64, error)
+	RunsToSelect(ctx context.Context) ([]int64, error)
+	SelectRun(ctx context.Context, runID int64, opt campaigns.SelectOptions) (campaigns.SelectResult, error)
+	BatchesToEnqueue(ctx context.Context, staleBefore time.Time, limit int) ([]campaigns.Batch, error)
+	MarkEnqueued(ctx context.Context, batches []campaigns.Batch, counted []int) error
+	FinishRuns(ctx context.Context) ([]int64, error)
+}
+
+// Queue is where batches go (worker.Queue implements it). Enqueue reports created=false when the
+// batch's task is already in the queue.
+type Queue interface {
+	Enqueue(ctx context.Context, b campaigns.Batch) (created bool, err error)
+}
+
+// Config tunes the scheduler. Zero values take the defaults given.
+type Config struct {
+	// Interval between passes. Default 2s.
+	Interval time.Duration
+	// StaleAfter is how long a batch may stay enqueued and not done before the scheduler checks the
+	// queue for its task and enqueues it again if it is gone. Default 2m.
+	StaleAfter time.Duration
+	// Location is the time zone of cron schedules. Default Europe/Helsinki.
+	Location *time.Location
+	// Select sets the batch sizes of the selection.
+	Select campaigns.SelectOptions
+	// EnqueueChunk is how many batches are read and enqueued at a time. Default 1000.
+	EnqueueChunk int
+}
+
+// Validate fills defaults and checks the values.
+func (c *Config) Validate() error {
+	if c.Interval == 0 {
+		c.Interval = 2 * time.Second
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = 2 * time.Minute
+	}
+	if c.Location == nil {
+		loc, err := time.LoadLocation("Europe/Helsinki")
+		if err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
+		c.Location = loc
+	}
+	if c.EnqueueChunk == 0 {
+		c.EnqueueChunk = 1000
+	}
+	if c.Interval < 0 || c.StaleAfter < 0 || c.EnqueueChunk < 0 {
+		return errors.New("scheduler: negative interval, stale-after or chunk")
+	}
+	return nil
+}
+
+// Scheduler is the daemon. Create it with New.
+type Scheduler struct {
+	cfg   Config
+	store Store
+	queue Queue
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a scheduler, or an error if cfg is invalid.
+func New(cfg Config, store Store, queue Queue, log *slog.Logger) (*Scheduler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Scheduler{cfg: cfg, store: store, queue: queue, log: log, now: time.Now}, nil
+}
+
+// NextRun is the campaigns.NextRunFunc of this scheduler's time zone: the next cron tick after
+// `after`, or nil for a one-off campaign.
+func (s *Scheduler) NextRun(spec campaigns.Spec, after time.Time) (*time.Time, error) {
+	return NextRun(spec, after, s.cfg.Location)
+}
+
+// NextRun returns the first cron tick of spec strictly after `after` in loc, or nil when the campaign
+// does not recur.
+func NextRun(spec campaigns.Spec, after time.Time, loc *time.Location) (*time.Time, error) {
+	if spec.Schedule.Cron == "" {
+		return nil, nil
+	}
+	sched, err := campaignfile.CronParser.Parse(spec.Schedule.Cron)
+	if err != nil {
+		return nil, err
+	}
+	t := sched.Next(after.In(loc))
+	return &t, nil
+}
+
+// Run makes passes until ctx is cancelled (SIGTERM), then returns nil after the current pass.
+// Only the scheduler holding the leadership works; the others wait to take over.
+func (s *Scheduler) Run(ctx context.Context) error {
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	t := time.NewTicker(s.cfg.Interval)
+	defer t.Stop()
+	for {
+		if release == nil {
+			held, rel, err := s.store.AcquireLeadership(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Error("scheduler: leadership", "err", err)
+			case held:
+				release = rel
+				s.log.Info("scheduler: leading")
+			}
+		}
+		if release != nil {
+			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("scheduler: pass failed", "err", err)
+				// The leadership's connection may be what failed: give it up and take it again.
+				release()
+				release = nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			s.log.Info("scheduler: stopping")
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Tick makes one pass: start due runs, select new runs, enqueue batches (new and lost ones), finish
+// runs whose deliveries are all final. It is safe to call from several processes at once.
+func (s *Scheduler) Tick(ctx context.Context) error {
+	started, err := s.store.StartDueRuns(ctx, s.now(), s.NextRun)
+	if err != nil {
+		return err
+	}
+	for _, id := range started {
+		s.log.Info("run started", slog.Int64("run_id", id))
+	}
+	toSelect, err := s.store.RunsToSelect(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range toSelect {
+		t0 := time.Now()
+		res, err := s.store.SelectRun(ctx, id, s.cfg.Select)
+		if err != nil {
+			return err
+		}
+		if res.Selected {
+			s.log.Info("run selected", slog.Int64("run_id", id), slog.Int64("deliveries", res.Deliveries),
+				slog.Any("skipped", res.Skipped), slog.Duration("took", time.Since(t0)))
+		}
+	}
+	if err := s.enqueue(ctx); err != nil {
+		return err
+	}
+	finished, err := s.store.FinishRuns(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range finished {
+		s.log.Info("run finished", slog.Int64("run_id", id))
+	}
+	return nil
+}
+
+// enqueue puts every batch that needs it into the queue, a chunk at a time.
+func (s *Scheduler) enqueue(ctx context.Context) error {
+	staleBefore := s.now().Add(-s.cfg.StaleAfter)
+	for {
+		batches, err := s.store.BatchesToEnqueue(ctx, staleBefore, s.cfg.EnqueueChunk)
+		if err != nil || len(batches) == 0 {
+			return err
+		}
+		counted := make([]int, len(batches))
+		again := 0
+		for i, b := range batches {
+			created, err := s.queue.Enqueue(ctx, b)
+			if err != nil {
+				// Mark what went in before failing, so it is not looked at again at once.
+				if merr := s.store.MarkEnqueued(ctx, batches[:i], counted[:i]); merr != nil {
+					s.log.Error("scheduler: mark enqueued", "err", merr)
+				}
+				return err
+			}
+			if created {
+				counted[i] = 1
+				if b.EnqueuedAt != nil {
+					again++
+				}
+			}
+		}
+		if err := s.store.MarkEnqueued(ctx, batches, counted); err != nil {
+			return err
+		}
+		if again > 0 {
+			s.log.Warn("batches enqueued again: their tasks were missing from the queue", slog.Int("batches", again))
+		}
+		if len(batches) < s.cfg.EnqueueChunk {
+			return nil
+		}
+	}
+}
