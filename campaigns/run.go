@@ -31,3 +31,48 @@ type Batch struct {
 	Size       int        `db:"size" json:"size"`
 	EnqueuedAt *time.Time `db:"enqueued_at" json:"enqueued_at,omitempty"`
 }
+
+// RunStatus is where a run is: selecting its members, running (sending), paused, finished, cancelled.
+type RunStatus string
+
+// The run states.
+const (
+	RunSelecting RunStatus = "selecting"
+	RunRunning   RunStatus = "running"
+	RunPaused    RunStatus = "paused"
+	RunFinished  RunStatus = "finished"
+	RunCancelled RunStatus = "cancelled"
+)
+
+// Run is one run of a campaign with the campaign's spec, as a worker needs it.
+type Run struct {
+	ID         int64     `db:"id"`
+	CampaignID int64     `db:"campaign_id"`
+	Status     RunStatus `db:"status"`
+	Spec       Spec      `db:"-"`
+}
+
+// Delivery is one message of a run to one member on one channel, with the member's details as the
+// message needs them. It lives only in a worker's memory while the message is sent.
+type Delivery struct {
+	ID       int64   `db:"id"`
+	RunID    int64   `db:"run_id"`
+	Channel  Channel `db:"channel"`
+	Attempts int     `db:"attempts"`
+	Member   Member  `db:"member"`
+}
+
+// Recheck is the send-time answer for one delivery: Reason is why the member may no longer be sent
+// to on the channel ("" when they may), RunStatus whether the run is still running.
+type Recheck struct {
+	DeliveryID int64     `db:"id"`
+	Reason     string    `db:"reason"`
+	RunStatus  RunStatus `db:"run_status"`
+}
+
+// IssuedCoupon is a coupon code issued for a delivery.
+type IssuedCoupon struct {
+	DeliveryID int64     `db:"delivery_id"`
+	Code       string    `db:"code"`
+	ValidUntil time.Time `db:"valid_until"`
+}

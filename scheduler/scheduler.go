@@ -47,6 +47,8 @@ type Config struct {
 	Select campaigns.SelectOptions
 	// EnqueueChunk is how many batches are read and enqueued at a time. Default 1000.
 	EnqueueChunk int
+	// Clock tells the time. Default time.Now; tests set it to walk through cron ticks.
+	Clock func() time.Time
 }
 
 // Validate fills defaults and checks the values.
@@ -67,6 +69,9 @@ func (c *Config) Validate() error {
 	if c.EnqueueChunk == 0 {
 		c.EnqueueChunk = 1000
 	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
 	if c.Interval < 0 || c.StaleAfter < 0 || c.EnqueueChunk < 0 {
 		return errors.New("scheduler: negative interval, stale-after or chunk")
 	}
@@ -79,7 +84,6 @@ type Scheduler struct {
 	store Store
 	queue Queue
 	log   *slog.Logger
-	now   func() time.Time
 }
 
 // New returns a scheduler, or an error if cfg is invalid.
@@ -87,7 +91,7 @@ func New(cfg Config, store Store, queue Queue, log *slog.Logger) (*Scheduler, er
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Scheduler{cfg: cfg, store: store, queue: queue, log: log, now: time.Now}, nil
+	return &Scheduler{cfg: cfg, store: store, queue: queue, log: log}, nil
 }
 
 // NextRun is the campaigns.NextRunFunc of this scheduler's time zone: the next cron tick after
@@ -152,7 +156,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // Tick makes one pass: start due runs, select new runs, enqueue batches (new and lost ones), finish
 // runs whose deliveries are all final. It is safe to call from several processes at once.
 func (s *Scheduler) Tick(ctx context.Context) error {
-	started, err := s.store.StartDueRuns(ctx, s.now(), s.NextRun)
+	started, err := s.store.StartDueRuns(ctx, s.cfg.Clock(), s.NextRun)
 	if err != nil {
 		return err
 	}
@@ -189,7 +193,7 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 
 // enqueue puts every batch that needs it into the queue, a chunk at a time.
 func (s *Scheduler) enqueue(ctx context.Context) error {
-	staleBefore := s.now().Add(-s.cfg.StaleAfter)
+	staleBefore := s.cfg.Clock().Add(-s.cfg.StaleAfter)
 	for {
 		batches, err := s.store.BatchesToEnqueue(ctx, staleBefore, s.cfg.EnqueueChunk)
 		if err != nil || len(batches) == 0 {
@@ -223,4 +227,22 @@ func (s *Scheduler) enqueue(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// FirstRun says when a campaign being scheduled runs first: at when given (--at), else the spec's
+// schedule.at, else the spec's first cron tick after now, else now.
+func FirstRun(spec campaigns.Spec, at string, now time.Time, loc *time.Location) (time.Time, error) {
+	switch {
+	case at != "":
+		return campaigns.ParseAt(at, loc)
+	case spec.Schedule.At != "":
+		return campaigns.ParseAt(spec.Schedule.At, loc)
+	case spec.Schedule.Cron != "":
+		next, err := NextRun(spec, now, loc)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return *next, nil
+	}
+	return now, nil
 }

@@ -111,6 +111,9 @@ Configuration comes from DISPATCH_* environment variables; the flags below overr
 		a.suppressionsCommand(),
 		a.usersCommand(),
 		a.auditCommand(),
+		a.campaignsCommand(),
+		a.couponsCommand(),
+		a.schedulerCommand(),
 	)
 	return root
 }

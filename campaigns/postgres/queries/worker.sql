@@ -1,0 +1,79 @@
+-- name: lease-batch
+-- A worker holds a batch while it sends it; a lease that ran out (the worker died) can be taken over.
+UPDATE batches SET lease_until = now() + make_interval(secs => $5), lease_owner = $4
+WHERE run_id = $1 AND channel = $2 AND batch = $3 AND done_at IS NULL
+  AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $4)
+RETURNING 1
+
+-- name: batch-state
+SELECT done_at IS NOT NULL AS done FROM batches WHERE run_id = $1 AND channel = $2 AND batch = $3
+
+-- name: release-batch
+UPDATE batches SET lease_until = NULL, lease_owner = NULL,
+       done_at = CASE WHEN $5 THEN now() ELSE done_at END
+WHERE run_id = $1 AND channel = $2 AND batch = $3 AND lease_owner = $4
+
+-- name: run-for-worker
+SELECT r.id, r.campaign_id, r.status, c.spec::text AS spec
+FROM runs r JOIN campaigns c ON c.id = r.campaign_id WHERE r.id = $1
+
+-- name: skip-erased
+-- A member erased after the selection is sent nothing.
+UPDATE deliveries SET status = 'skipped', reason = 'erased', updated_at = now()
+WHERE run_id = $1 AND channel = $2 AND batch = $3 AND status = 'queued' AND member_id IS NULL
+
+-- name: batch-deliveries
+SELECT d.id, d.run_id, d.channel, d.attempts,
+       m.id AS "member.id", m.external_id AS "member.external_id", m.first_name AS "member.first_name",
+       m.last_name AS "member.last_name", coalesce(m.email, '') AS "member.email",
+       coalesce(m.phone, '') AS "member.phone", m.street AS "member.street",
+       m.postal_code AS "member.postal_code", m.city AS "member.city", m.country AS "member.country",
+       m.language AS "member.language", m.address_protected AS "member.address_protected",
+       m.deceased AS "member.deceased", m.created_at AS "member.created_at", m.updated_at AS "member.updated_at"
+FROM deliveries d JOIN members m ON m.id = d.member_id
+WHERE d.run_id = $1 AND d.channel = $2 AND d.batch = $3 AND d.status = 'queued'
+ORDER BY CASE WHEN d.channel = 'postal' THEN m.postal_code END, d.member_id
+
+-- name: recheck
+-- The send-time check of rule 4: the same member_reach view the selection used, read again now.
+SELECT d.id, coalesce(r.reason, CASE WHEN d.member_id IS NULL THEN 'erased' END, '') AS reason,
+       run.status AS run_status
+FROM unnest($1::bigint[]) AS x (id)
+JOIN deliveries d ON d.id = x.id
+JOIN runs run ON run.id = d.run_id
+LEFT JOIN member_reach r ON r.member_id = d.member_id AND r.channel = d.channel
+
+-- name: issue-coupons
+-- ON CONFLICT without a target: a delivery that has a coupon keeps it (a retried task issues
+-- nothing new), and a code that collides with an existing one is simply not inserted and retried.
+INSERT INTO coupons (code, campaign_id, run_id, member_id, channel, delivery_id, discount, valid_until)
+SELECT x.code, r.campaign_id, d.run_id, d.member_id, d.channel, d.id, $3, now() + make_interval(days => $4)
+FROM unnest($1::bigint[], $2::text[]) AS x (delivery_id, code)
+JOIN deliveries d ON d.id = x.delivery_id
+JOIN runs r ON r.id = d.run_id
+WHERE d.member_id IS NOT NULL
+ON CONFLICT DO NOTHING
+
+-- name: coupons-of-deliveries
+SELECT delivery_id, code, valid_until FROM coupons WHERE delivery_id = ANY($1::bigint[])
+
+-- name: mark-sent
+UPDATE deliveries SET status = 'sent', sent_at = now(), updated_at = now(), attempts = attempts + 1,
+       provider_ref = $2, sms_segments = $3
+WHERE id = $1 AND status = 'queued'
+
+-- name: mark-final
+-- failed or skipped, with the reason.
+UPDATE deliveries SET status = $2, reason = $3, updated_at = now(), attempts = attempts + 1
+WHERE id = $1 AND status = 'queued'
+
+-- name: mark-skipped-many
+UPDATE deliveries d SET status = 'skipped', reason = x.reason, updated_at = now()
+FROM unnest($1::bigint[], $2::text[]) AS x (id, reason)
+WHERE d.id = x.id AND d.status = 'queued'
+
+-- name: bounce-suppress
+INSERT INTO suppressions (channel, key, reason)
+SELECT $2, CASE $2 WHEN 'email' THEN email_key ELSE phone_key END, 'bounce'
+FROM members WHERE id = $1 AND CASE $2 WHEN 'email' THEN email_key ELSE phone_key END IS NOT NULL
+ON CONFLICT (channel, key) DO NOTHING

@@ -1,0 +1,159 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/jacksmood/dispatch/campaigns"
+)
+
+// LeaseBatch lets owner hold the batch for ttl. It reports held=false with done=true when the batch
+// is finished already, and held=false, done=false when another worker holds it.
+func (s *Store) LeaseBatch(ctx context.Context, b campaigns.Batch, owner string, ttl time.Duration) (held, done bool, err error) {
+	res, err := s.db.ExecContext(ctx, s.q("lease-batch"), b.RunID, b.Channel, b.Batch, owner, ttl.Seconds())
+	if err != nil {
+		return false, false, fmt.Errorf("lease batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, false, nil
+	}
+	err = s.db.GetContext(ctx, &done, s.q("batch-state"), b.RunID, b.Channel, b.Batch)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, true, nil // no such batch (the run was deleted): nothing to do
+	}
+	return false, done, err
+}
+
+// ReleaseBatch gives the batch back, marking it done when done is true.
+func (s *Store) ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, done bool) error {
+	_, err := s.db.ExecContext(ctx, s.q("release-batch"), b.RunID, b.Channel, b.Batch, owner, done)
+	if err != nil {
+		return fmt.Errorf("release batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
+	}
+	return nil
+}
+
+// RunForWorker returns the run's state and its campaign's spec, or ErrNotFound.
+func (s *Store) RunForWorker(ctx context.Context, runID int64) (campaigns.Run, error) {
+	var row struct {
+		campaigns.Run
+		SpecJSON string `db:"spec"`
+	}
+	err := s.db.GetContext(ctx, &row, s.q("run-for-worker"), runID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return campaigns.Run{}, campaigns.Errorf(campaigns.ErrNotFound, "no run %d", runID)
+	}
+	if err != nil {
+		return campaigns.Run{}, fmt.Errorf("run %d: %w", runID, err)
+	}
+	r := row.Run
+	if err := json.Unmarshal([]byte(row.SpecJSON), &r.Spec); err != nil {
+		return r, fmt.Errorf("run %d: spec: %w", runID, err)
+	}
+	return r, nil
+}
+
+// BatchDeliveries returns the batch's deliveries that are still queued, with the members' details;
+// deliveries whose member was erased are marked skipped first. Letters come in postal-code order.
+func (s *Store) BatchDeliveries(ctx context.Context, b campaigns.Batch) ([]campaigns.Delivery, error) {
+	if _, err := s.db.ExecContext(ctx, s.q("skip-erased"), b.RunID, b.Channel, b.Batch); err != nil {
+		return nil, fmt.Errorf("batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
+	}
+	var out []campaigns.Delivery
+	if err := s.db.SelectContext(ctx, &out, s.q("batch-deliveries"), b.RunID, b.Channel, b.Batch); err != nil {
+		return nil, fmt.Errorf("batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
+	}
+	return out, nil
+}
+
+// Recheck answers, for each delivery, whether its member may still be sent to on its channel and
+// whether its run is still running: the send-time half of rule 4.
+func (s *Store) Recheck(ctx context.Context, deliveryIDs []int64) ([]campaigns.Recheck, error) {
+	var out []campaigns.Recheck
+	if err := s.db.SelectContext(ctx, &out, s.q("recheck"), pq.Array(deliveryIDs)); err != nil {
+		return nil, fmt.Errorf("recheck %d deliveries: %w", len(deliveryIDs), err)
+	}
+	return out, nil
+}
+
+// IssueCoupons gives every delivery a coupon code, once: a delivery that has one keeps it, so a
+// retried task gets the same codes. newCode draws codes; collisions with existing codes are drawn
+// again. It returns the codes by delivery id.
+func (s *Store) IssueCoupons(ctx context.Context, deliveryIDs []int64, discount string, validDays int, newCode func() (string, error)) (map[int64]campaigns.IssuedCoupon, error) {
+	out := make(map[int64]campaigns.IssuedCoupon, len(deliveryIDs))
+	missing := deliveryIDs
+	for attempt := 0; len(missing) > 0; attempt++ {
+		if attempt == 5 {
+			return nil, fmt.Errorf("issue coupons: %d deliveries still without a code after 5 draws", len(missing))
+		}
+		codes := make([]string, len(missing))
+		for i := range missing {
+			c, err := newCode()
+			if err != nil {
+				return nil, err
+			}
+			codes[i] = c
+		}
+		if _, err := s.db.ExecContext(ctx, s.q("issue-coupons"), pq.Array(missing), pq.Array(codes), discount, validDays); err != nil {
+			return nil, fmt.Errorf("issue coupons: %w", err)
+		}
+		var got []campaigns.IssuedCoupon
+		if err := s.db.SelectContext(ctx, &got, s.q("coupons-of-deliveries"), pq.Array(missing)); err != nil {
+			return nil, fmt.Errorf("issue coupons: %w", err)
+		}
+		for _, c := range got {
+			out[c.DeliveryID] = c
+		}
+		var still []int64
+		for _, id := range missing {
+			if _, ok := out[id]; !ok {
+				still = append(still, id)
+			}
+		}
+		if len(still) == len(missing) && attempt > 0 {
+			// Nothing could be inserted: these deliveries have no member (erased) or no longer exist.
+			break
+		}
+		missing = still
+	}
+	return out, nil
+}
+
+// MarkSent records a delivery as sent, with the provider's reference (Message-ID, SMS id) and, for
+// SMS, the number of segments. A delivery that is no longer queued is left as it is.
+func (s *Store) MarkSent(ctx context.Context, deliveryID int64, providerRef string, segments *int) error {
+	if _, err := s.db.ExecContext(ctx, s.q("mark-sent"), deliveryID, providerRef, segments); err != nil {
+		return fmt.Errorf("mark delivery %d sent: %w", deliveryID, err)
+	}
+	return nil
+}
+
+// MarkFinal records a delivery as failed or skipped, with the reason.
+func (s *Store) MarkFinal(ctx context.Context, deliveryID int64, status, reason string) error {
+	if _, err := s.db.ExecContext(ctx, s.q("mark-final"), deliveryID, status, reason); err != nil {
+		return fmt.Errorf("mark delivery %d %s: %w", deliveryID, status, err)
+	}
+	return nil
+}
+
+// MarkSkipped records deliveries as skipped, each with its reason, in one statement.
+func (s *Store) MarkSkipped(ctx context.Context, ids []int64, reasons []string) error {
+	if _, err := s.db.ExecContext(ctx, s.q("mark-skipped-many"), pq.Array(ids), pq.Array(reasons)); err != nil {
+		return fmt.Errorf("mark %d deliveries skipped: %w", len(ids), err)
+	}
+	return nil
+}
+
+// SuppressBounce puts the member's address on the channel (email or sms) on the suppression list.
+func (s *Store) SuppressBounce(ctx context.Context, memberID int64, ch campaigns.Channel) error {
+	if _, err := s.db.ExecContext(ctx, s.q("bounce-suppress"), memberID, ch); err != nil {
+		return fmt.Errorf("suppress bounced %s of member %d: %w", ch, memberID, err)
+	}
+	return nil
+}

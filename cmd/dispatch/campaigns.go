@@ -1,0 +1,292 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/campaignfile"
+	"github.com/jacksmood/dispatch/scheduler"
+	"github.com/jacksmood/dispatch/templates"
+)
+
+func (a *app) campaignsCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "campaigns", Short: "Define, schedule and watch campaigns"}
+	var file, at string
+	var asJSON, watch bool
+	create := &cobra.Command{
+		Use:   "create -f FILE.yaml",
+		Short: "Check a campaign file and store it as a draft; prints the new id",
+		Args:  args(0, "no arguments (the file goes with -f)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return usagef("-f FILE.yaml is required")
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			spec, err := campaignfile.DecodeYAML(data, filepath.Base(file))
+			if err != nil {
+				return err
+			}
+			if err := a.checkTemplates(spec); err != nil {
+				return fmt.Errorf("%s: template: %w", filepath.Base(file), err)
+			}
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			c, err := s.CreateCampaign(a.ctx, spec, a.osActor())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, c.ID)
+			return nil
+		},
+	}
+	create.Flags().StringVarP(&file, "file", "f", "", "campaign file (YAML)")
+
+	list := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List campaigns",
+		Args:  args(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			cs, err := s.Campaigns(a.ctx)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if cs == nil {
+					cs = []campaigns.Campaign{}
+				}
+				return json.NewEncoder(a.stdout).Encode(cs)
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tNAME\tKIND\tCHANNELS\tSTATUS\tNEXT RUN")
+			for _, c := range cs {
+				next := "-"
+				if c.NextRunAt != nil {
+					next = c.NextRunAt.In(a.cfg.Timezone).Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.Kind, channelList(c.Spec.Channels), c.Status, next)
+			}
+			return w.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	show := &cobra.Command{
+		Use:   "show ID [--json]",
+		Short: "Show a campaign's definition and state",
+		Args:  args(1, "ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			id, err := campaignID(argv[0])
+			if err != nil {
+				return err
+			}
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			c, err := s.Campaign(a.ctx, id)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(c)
+			}
+			b, _ := json.MarshalIndent(c.Spec, "  ", "  ")
+			fmt.Fprintf(a.stdout, "campaign %d: %s\n  kind %s, status %s, created by %s at %s\n  spec %s\n",
+				c.ID, c.Name, c.Kind, c.Status, c.CreatedBy, c.CreatedAt.In(a.cfg.Timezone).Format(time.RFC3339), b)
+			return nil
+		},
+	}
+	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	schedule := &cobra.Command{
+		Use:   "schedule ID [--at TIME]",
+		Short: "Schedule a campaign: at --at, else its schedule (at or cron), else now",
+		Args:  args(1, "ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			id, err := campaignID(argv[0])
+			if err != nil {
+				return err
+			}
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			c, err := s.Campaign(a.ctx, id)
+			if err != nil {
+				return err
+			}
+			first, err := scheduler.FirstRun(c.Spec, at, time.Now(), a.cfg.Timezone)
+			if err != nil {
+				return usagef("--at: %v", err)
+			}
+			if err := s.ScheduleCampaign(a.ctx, id, first, a.osActor()); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", id, first.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
+			return nil
+		},
+	}
+	schedule.Flags().StringVar(&at, "at", "", "when: 2026-12-01T09:00:00+02:00, or 2026-12-01T09:00 in DISPATCH_TIMEZONE")
+
+	state := func(use, short string, change func(id int64) error, done string) *cobra.Command {
+		return &cobra.Command{
+			Use:   use + " ID",
+			Short: short,
+			Args:  args(1, "ID"),
+			RunE: func(cmd *cobra.Command, argv []string) error {
+				id, err := campaignID(argv[0])
+				if err != nil {
+					return err
+				}
+				if _, err := a.openStore(); err != nil {
+					return err
+				}
+				if err := change(id); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "campaign %d %s\n", id, done)
+				return nil
+			},
+		}
+	}
+	pause := state("pause", "Pause a campaign: workers stop sending within seconds",
+		func(id int64) error { return a.store.PauseCampaign(a.ctx, id, a.osActor()) }, "paused")
+	resume := state("resume", "Resume a paused campaign",
+		func(id int64) error { return a.store.ResumeCampaign(a.ctx, id, a.osActor()) }, "resumed")
+	cancel := state("cancel", "Cancel a campaign: what was not sent is marked cancelled",
+		func(id int64) error { return a.store.CancelCampaign(a.ctx, id, a.osActor()) }, "cancelled")
+
+	status := &cobra.Command{
+		Use:   "status ID [--watch] [--json]",
+		Short: "Progress of the campaign's latest run per channel (--watch: live until it ends)",
+		Args:  args(1, "ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			id, err := campaignID(argv[0])
+			if err != nil {
+				return err
+			}
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			for {
+				st, err := s.CampaignStats(a.ctx, id)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if err := json.NewEncoder(a.stdout).Encode(st); err != nil {
+						return err
+					}
+				} else {
+					fmt.Fprint(a.stdout, renderStatus(st, watch))
+				}
+				if !watch || st.Status == campaigns.StatusFinished || st.Status == campaigns.StatusCancelled || st.Status == campaigns.StatusDraft {
+					return nil
+				}
+				select {
+				case <-a.ctx.Done():
+					return nil
+				case <-time.After(time.Second):
+				}
+			}
+		},
+	}
+	status.Flags().BoolVar(&watch, "watch", false, "refresh every second until the run ends")
+	status.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return group(cmd, create, list, show, schedule, pause, resume, cancel, status)
+}
+
+func campaignID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("campaign id %q is not a positive number", s)
+	}
+	return id, nil
+}
+
+func channelList(chs []campaigns.Channel) string {
+	s := make([]string, len(chs))
+	for i, c := range chs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ",")
+}
+
+// checkTemplates renders the campaign's template for a sample member on each of its channels in every
+// language, so that a broken template is refused when the campaign is created, never at send time.
+func (a *app) checkTemplates(spec *campaigns.Spec) error {
+	r, err := templates.New(a.cfg.TemplateDir)
+	if err != nil {
+		return err
+	}
+	return r.Check(spec.Template, spec.Channels)
+}
+
+// renderStatus draws one line per channel with a progress bar of final deliveries.
+func renderStatus(st campaigns.Stats, live bool) string {
+	var b strings.Builder
+	if live {
+		b.WriteString("\033[H\033[2J")
+	}
+	fmt.Fprintf(&b, "campaign %d: %s", st.ID, st.Status)
+	if st.RunID != 0 {
+		fmt.Fprintf(&b, " (run %d)", st.RunID)
+	}
+	b.WriteString("\n")
+	chs := make([]string, 0, len(st.Channels))
+	for ch := range st.Channels {
+		chs = append(chs, string(ch))
+	}
+	sort.Strings(chs)
+	const width = 30
+	for _, ch := range chs {
+		c := st.Channels[campaigns.Channel(ch)]
+		final := c.Sent + c.Failed + c.Skipped + c.Cancel
+		filled := 0
+		if c.Total > 0 {
+			filled = int(final * width / c.Total)
+		}
+		fmt.Fprintf(&b, "  %-6s [%s%s] %3d%%  sent %d, failed %d, skipped %d, queued %d of %d\n", ch,
+			strings.Repeat("#", filled), strings.Repeat(".", width-filled), percent(final, c.Total), c.Sent, c.Failed, c.Skipped, c.Queued, c.Total)
+		if len(c.Reasons) > 0 {
+			keys := make([]string, 0, len(c.Reasons))
+			for k := range c.Reasons {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = fmt.Sprintf("%s %d", k, c.Reasons[k])
+			}
+			fmt.Fprintf(&b, "         skipped: %s\n", strings.Join(parts, ", "))
+		}
+	}
+	return b.String()
+}
+
+func percent(n, of int64) int64 {
+	if of == 0 {
+		return 0
+	}
+	return n * 100 / of
+}

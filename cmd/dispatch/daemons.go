@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/hibiken/asynq"
+	"github.com/spf13/cobra"
+
+	"github.com/jacksmood/dispatch/scheduler"
+	"github.com/jacksmood/dispatch/worker"
+)
+
+// redisOpt turns DISPATCH_REDIS_URL into asynq's connection options.
+func redisOpt(raw string) (asynq.RedisClientOpt, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return asynq.RedisClientOpt{}, fmt.Errorf("DISPATCH_REDIS_URL: %w", err)
+	}
+	opt := asynq.RedisClientOpt{Addr: u.Host}
+	if u.User != nil {
+		opt.Username = u.User.Username()
+		opt.Password, _ = u.User.Password()
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		opt.DB, _ = strconv.Atoi(db)
+	}
+	return opt, nil
+}
+
+// requireSecret is the check of the daemons and the server, which sign or verify links.
+func (a *app) requireSecret() error {
+	if a.cfg.Secret == "" {
+		return usagef("DISPATCH_SECRET: required by serve, worker and scheduler (at least 16 characters)")
+	}
+	return nil
+}
+
+func (a *app) schedulerCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "scheduler",
+		Short: "Run the scheduler daemon: start due runs, select members, enqueue batches (SIGTERM stops it)",
+		Args:  args(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.requireSecret(); err != nil {
+				return err
+			}
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			opt, err := redisOpt(a.cfg.RedisURL)
+			if err != nil {
+				return err
+			}
+			q := worker.NewQueue(opt)
+			defer q.Close()
+			sch, err := scheduler.New(scheduler.Config{Location: a.cfg.Timezone}, s, q, a.log)
+			if err != nil {
+				return err
+			}
+			a.log.Info("scheduler started")
+			return sch.Run(a.ctx)
+		},
+	}
+}

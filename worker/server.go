@@ -1,0 +1,76 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// ServerConfig tunes the asynq server of a worker process.
+type ServerConfig struct {
+	// Concurrency is how many batches are sent at once. Default 10.
+	Concurrency int
+	// Queues limits the queues served (email, sms, print); empty serves all, weighted by Queues.
+	Queues []string
+	// ShutdownTimeout is how long SIGTERM waits for batches to give back. Default 30s.
+	ShutdownTimeout time.Duration
+}
+
+// Serve runs the worker's asynq server on Redis until ctx is cancelled, then stops taking tasks,
+// lets each running batch finish the message in hand and record it, and returns.
+func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerConfig, log *slog.Logger) error {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 10
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	queues := Queues
+	if len(cfg.Queues) > 0 {
+		queues = map[string]int{}
+		for _, q := range cfg.Queues {
+			weight, ok := Queues[q]
+			if !ok {
+				return fmt.Errorf("unknown queue %q (want email, sms or print)", q)
+			}
+			queues[q] = weight
+		}
+	}
+	srv := asynq.NewServer(redis, asynq.Config{
+		Concurrency:     cfg.Concurrency,
+		Queues:          queues,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          asynqLogger{log},
+		LogLevel:        asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			if err == errStopping || err == errLeased {
+				return
+			}
+			id, _ := asynq.GetTaskID(ctx)
+			retried, _ := asynq.GetRetryCount(ctx)
+			log.Warn("batch task failed; asynq retries it with backoff", slog.String("task_id", id), slog.Int("retried", retried), "err", err)
+		}),
+	})
+	if err := srv.Start(w.Handler()); err != nil {
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	log.Info("worker started", slog.Int("concurrency", cfg.Concurrency), slog.Any("queues", queues))
+	<-ctx.Done()
+	log.Info("worker draining")
+	w.Stop()
+	srv.Shutdown()
+	log.Info("worker stopped")
+	return nil
+}
+
+// asynqLogger sends asynq's own messages to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...)) }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...)) }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...)) }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...)) }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,412 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/templates"
+)
+
+// Message is one rendered message for one delivery, ready for a Sender. To is the address (email)
+// or E.164 number (SMS); it exists only here, never in a log or the queue.
+type Message struct {
+	DeliveryID int64
+	MemberID   int64
+	RunID      int64
+	Channel    campaigns.Channel
+	To         string
+	Content    templates.Message
+	Headers    map[string]string
+	MessageID  string
+}
+
+// Receipt is what a Sender reports of a sent message.
+type Receipt struct {
+	// ProviderRef is the provider's id of the message (the Message-ID, an SMS gateway's id).
+	ProviderRef string
+	// Segments is the number of SMS segments; 0 for email.
+	Segments int
+}
+
+// Sender sends one message on its channel. An error wrapping ErrPermanent means the message can
+// never be delivered (SMTP 5xx for the recipient, an invalid number): the delivery fails. Any other
+// error is transient: the batch is retried later, and what was sent stays sent.
+type Sender interface {
+	Send(ctx context.Context, m Message) (Receipt, error)
+}
+
+// ErrPermanent marks a failure that retrying cannot mend.
+var ErrPermanent = errors.New("permanent failure")
+
+// ErrBounce marks a permanent failure that says the address itself is bad (a hard bounce): the
+// address is put on the suppression list. It wraps ErrPermanent.
+var ErrBounce = fmt.Errorf("hard bounce: %w", ErrPermanent)
+
+// Store is what the worker needs of the store (campaigns/postgres implements it).
+type Store interface {
+	LeaseBatch(ctx context.Context, b campaigns.Batch, owner string, ttl time.Duration) (held, done bool, err error)
+	ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, done bool) error
+	RunForWorker(ctx context.Context, runID int64) (campaigns.Run, error)
+	BatchDeliveries(ctx context.Context, b campaigns.Batch) ([]campaigns.Delivery, error)
+	Recheck(ctx context.Context, deliveryIDs []int64) ([]campaigns.Recheck, error)
+	IssueCoupons(ctx context.Context, deliveryIDs []int64, discount string, validDays int, newCode func() (string, error)) (map[int64]campaigns.IssuedCoupon, error)
+	MarkSent(ctx context.Context, deliveryID int64, providerRef string, segments *int) error
+	MarkFinal(ctx context.Context, deliveryID int64, status, reason string) error
+	MarkSkipped(ctx context.Context, ids []int64, reasons []string) error
+	SuppressBounce(ctx context.Context, memberID int64, ch campaigns.Channel) error
+}
+
+// Limiter holds sends to a rate shared by all workers. Wait blocks until n more messages may go on
+// the channel, or ctx ends.
+type Limiter interface {
+	Wait(ctx context.Context, ch campaigns.Channel, n int) error
+}
+
+// Config tunes a worker. Zero values take the defaults given.
+type Config struct {
+	// Owner names this worker in batch leases. Default hostname:pid.
+	Owner string
+	// LeaseTTL is how long a batch stays held without renewal; a worker killed while sending hands
+	// its batch over after this. Default 60s.
+	LeaseTTL time.Duration
+	// CheckEvery is how many messages are re-checked (consent, suppression, run paused) in one query
+	// just before they are sent. Smaller is a tighter window between check and send. Default 20.
+	CheckEvery int
+	// PublicURL is the base of unsubscribe links (DISPATCH_PUBLIC_URL). Required.
+	PublicURL string
+	// UnsubscribeMailto is the address of the mailto: List-Unsubscribe, if any.
+	UnsubscribeMailto string
+	// Secret signs unsubscribe links (DISPATCH_SECRET). Required.
+	Secret []byte
+	// MessageIDDomain is the domain of Message-IDs. Default: the domain of From, else "dispatch.local".
+	MessageIDDomain string
+}
+
+// Validate fills defaults and checks the required fields.
+func (c *Config) Validate() error {
+	if c.Owner == "" {
+		host, _ := os.Hostname()
+		c.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = time.Minute
+	}
+	if c.CheckEvery <= 0 {
+		c.CheckEvery = 20
+	}
+	if c.MessageIDDomain == "" {
+		c.MessageIDDomain = "dispatch.local"
+	}
+	if c.PublicURL == "" {
+		return errors.New("worker: PublicURL is required")
+	}
+	if len(c.Secret) < 16 {
+		return errors.New("worker: Secret must be at least 16 bytes")
+	}
+	return nil
+}
+
+// DomainOf returns the domain of an address such as "Jack's Mood <news@jacksmood.example>".
+func DomainOf(from string) string {
+	a, err := mail.ParseAddress(from)
+	if err != nil {
+		return ""
+	}
+	return a.Address[strings.LastIndexByte(a.Address, '@')+1:]
+}
+
+// Worker sends batches. Create it with New; its Handler serves asynq.
+type Worker struct {
+	cfg      Config
+	store    Store
+	senders  map[campaigns.Channel]Sender
+	render   *templates.Renderer
+	limiter  Limiter
+	log      *slog.Logger
+	stopping atomic.Bool
+	metrics  Metrics
+}
+
+// Metrics receives counts of outcomes; nil methods are fine (NopMetrics).
+type Metrics interface {
+	Outcome(ch campaigns.Channel, status string, n int)
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) Outcome(campaigns.Channel, string, int) {}
+
+// New returns a worker sending through senders (one per channel it serves). limiter and metrics may
+// be nil.
+func New(cfg Config, store Store, senders map[campaigns.Channel]Sender, render *templates.Renderer, limiter Limiter, metrics Metrics, log *slog.Logger) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if metrics == nil {
+		metrics = nopMetrics{}
+	}
+	return &Worker{cfg: cfg, store: store, senders: senders, render: render, limiter: limiter, metrics: metrics, log: log}, nil
+}
+
+// Handler routes the deliver:* task types to the worker.
+func (w *Worker) Handler() asynq.Handler {
+	mux := asynq.NewServeMux()
+	for ch := range w.senders {
+		_, typ := QueueOf(ch)
+		mux.HandleFunc(typ, w.ProcessBatch)
+	}
+	return mux
+}
+
+// Stop makes running batches stop after the message in hand: it is recorded, the batch is given back
+// and its task is retried later. Called on SIGTERM before the asynq server shuts down.
+func (w *Worker) Stop() { w.stopping.Store(true) }
+
+// errStopping is returned when a batch is given back because the worker is stopping: transient, so
+// asynq keeps the task and it runs again elsewhere.
+var errStopping = errors.New("worker stopping: batch given back")
+
+// errLeased is returned when another worker holds the batch: transient, so the task is retried after
+// a backoff and finds the batch done or its lease expired.
+var errLeased = errors.New("batch is held by another worker")
+
+// ProcessBatch is the asynq handler of every deliver:* task.
+func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
+	p, err := ParseBatchPayload(t)
+	if err != nil {
+		return err
+	}
+	b := campaigns.Batch{RunID: p.RunID, Channel: p.Channel, Batch: p.Batch}
+	sender, ok := w.senders[b.Channel]
+	if !ok {
+		return fmt.Errorf("no sender for channel %s: %w", b.Channel, asynq.SkipRetry)
+	}
+	held, done, err := w.store.LeaseBatch(ctx, b, w.cfg.Owner, w.cfg.LeaseTTL)
+	switch {
+	case err != nil:
+		return err
+	case done:
+		return nil
+	case !held:
+		return errLeased
+	}
+	finished := false
+	defer func() {
+		// The lease is given back even when ctx has ended, so the batch does not wait for it to expire.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := w.store.ReleaseBatch(rctx, b, w.cfg.Owner, finished); err != nil {
+			w.log.Error("release batch", slog.Int64("run_id", b.RunID), slog.String("channel", string(b.Channel)), slog.Int("batch", b.Batch), "err", err)
+		}
+	}()
+	finished, err = w.sendBatch(ctx, b, sender)
+	return err
+}
+
+// sendBatch sends what is still queued in the batch; finished says the batch needs no more work.
+func (w *Worker) sendBatch(ctx context.Context, b campaigns.Batch, sender Sender) (finished bool, err error) {
+	run, err := w.store.RunForWorker(ctx, b.RunID)
+	if err != nil {
+		if errors.Is(err, campaigns.ErrNotFound) {
+			return true, nil
+		}
+		return false, err
+	}
+	if run.Status != campaigns.RunRunning {
+		// Paused: resume enqueues the batch again. Cancelled: cancel marked it done.
+		return run.Status != campaigns.RunPaused, nil
+	}
+	deliveries, err := w.store.BatchDeliveries(ctx, b)
+	if err != nil {
+		return false, err
+	}
+	leased := time.Now()
+	for start := 0; start < len(deliveries); start += w.cfg.CheckEvery {
+		if w.stopping.Load() {
+			return false, errStopping
+		}
+		if time.Since(leased) > w.cfg.LeaseTTL/3 {
+			if _, _, err := w.store.LeaseBatch(ctx, b, w.cfg.Owner, w.cfg.LeaseTTL); err != nil {
+				return false, err
+			}
+			leased = time.Now()
+		}
+		chunk := deliveries[start:min(start+w.cfg.CheckEvery, len(deliveries))]
+		paused, err := w.sendChunk(ctx, run, chunk, sender)
+		if err != nil || paused {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// sendChunk re-checks a few deliveries just before sending them, issues their coupons, and sends.
+// paused reports that the run stopped running: the rest of the batch waits.
+func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campaigns.Delivery, sender Sender) (paused bool, err error) {
+	ids := make([]int64, len(chunk))
+	for i, d := range chunk {
+		ids[i] = d.ID
+	}
+	checks, err := w.store.Recheck(ctx, ids)
+	if err != nil {
+		return false, err
+	}
+	blocked := make(map[int64]string)
+	var skipIDs []int64
+	var skipReasons []string
+	for _, c := range checks {
+		if c.RunStatus != campaigns.RunRunning {
+			return true, nil
+		}
+		if c.Reason != "" {
+			blocked[c.DeliveryID] = c.Reason
+			skipIDs = append(skipIDs, c.DeliveryID)
+			skipReasons = append(skipReasons, c.Reason)
+		}
+	}
+	if len(skipIDs) > 0 {
+		if err := w.store.MarkSkipped(ctx, skipIDs, skipReasons); err != nil {
+			return false, err
+		}
+		w.metrics.Outcome(chunk[0].Channel, "skipped", len(skipIDs))
+		for i, id := range skipIDs {
+			w.log.Info("delivery skipped at send time", slog.Int64("delivery_id", id), slog.String("reason", skipReasons[i]))
+		}
+	}
+	send := make([]campaigns.Delivery, 0, len(chunk))
+	for _, d := range chunk {
+		if _, no := blocked[d.ID]; !no {
+			send = append(send, d)
+		}
+	}
+	if len(send) == 0 {
+		return false, nil
+	}
+	var coupons map[int64]campaigns.IssuedCoupon
+	if run.Spec.Kind == campaigns.KindCoupon && run.Spec.Coupon != nil {
+		sendIDs := make([]int64, len(send))
+		for i, d := range send {
+			sendIDs[i] = d.ID
+		}
+		coupons, err = w.store.IssueCoupons(ctx, sendIDs, run.Spec.Coupon.Discount, run.Spec.Coupon.ValidDays, campaigns.NewCouponCode)
+		if err != nil {
+			return false, err
+		}
+	}
+	if w.limiter != nil {
+		if err := w.limiter.Wait(ctx, send[0].Channel, len(send)); err != nil {
+			return false, err
+		}
+	}
+	for _, d := range send {
+		var coupon *campaigns.IssuedCoupon
+		if c, ok := coupons[d.ID]; ok {
+			coupon = &c
+			w.log.Info("coupon issued", slog.Int64("delivery_id", d.ID), slog.Int64("member_id", d.Member.ID),
+				slog.Int64("campaign_id", run.CampaignID), slog.Int64("run_id", run.ID), slog.String("channel", string(d.Channel)),
+				slog.Time("valid_until", c.ValidUntil))
+		}
+		if err := w.sendOne(ctx, run, d, coupon, sender); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// sendOne renders and sends one delivery and records the outcome. It returns an error only for a
+// transient failure, which retries the batch; a permanent one, or a panic, fails the delivery.
+func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, sender Sender) (err error) {
+	attrs := []any{slog.Int64("delivery_id", d.ID), slog.Int64("member_id", d.Member.ID), slog.String("channel", string(d.Channel))}
+	defer func() {
+		if p := recover(); p != nil {
+			w.log.Error("panic while sending", append(attrs, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))...)
+			err = w.store.MarkFinal(ctx, d.ID, "failed", "internal error")
+			w.metrics.Outcome(d.Channel, "failed", 1)
+		}
+	}()
+	msg, err := w.Compose(run, d, coupon, false)
+	if err != nil {
+		w.log.Error("render failed", append(attrs, "err", err)...)
+		w.metrics.Outcome(d.Channel, "failed", 1)
+		return w.store.MarkFinal(ctx, d.ID, "failed", "render: "+err.Error())
+	}
+	rcpt, err := sender.Send(ctx, msg)
+	switch {
+	case err == nil:
+		var segments *int
+		if rcpt.Segments > 0 {
+			segments = &rcpt.Segments
+		}
+		// Recorded even if ctx has ended: the message is out, and the ledger must say so.
+		if err := w.store.MarkSent(context.WithoutCancel(ctx), d.ID, rcpt.ProviderRef, segments); err != nil {
+			return err
+		}
+		w.metrics.Outcome(d.Channel, "sent", 1)
+		return nil
+	case errors.Is(err, ErrPermanent):
+		w.log.Warn("delivery failed", append(attrs, "err", err)...)
+		if errors.Is(err, ErrBounce) {
+			if serr := w.store.SuppressBounce(ctx, d.Member.ID, d.Channel); serr != nil {
+				return serr
+			}
+		}
+		w.metrics.Outcome(d.Channel, "failed", 1)
+		return w.store.MarkFinal(ctx, d.ID, "failed", err.Error())
+	default:
+		w.log.Warn("transient send failure; the batch will be retried", append(attrs, "err", err)...)
+		w.metrics.Outcome(d.Channel, "retried", 1)
+		return err
+	}
+}
+
+// Compose renders the message of a delivery: the campaign's template in the member's language,
+// the coupon, the unsubscribe link and headers. test marks a test send.
+func (w *Worker) Compose(run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, test bool) (Message, error) {
+	m := d.Member
+	data := templates.Data{
+		FirstName: m.FirstName, LastName: m.LastName, Street: m.Street, PostalCode: m.PostalCode,
+		City: m.City, Country: m.Country, Language: m.Language,
+		CampaignName: run.Spec.Name, Kind: string(run.Spec.Kind), Test: test,
+	}
+	if run.Spec.Coupon != nil {
+		data.Discount = run.Spec.Coupon.Discount
+	}
+	if coupon != nil {
+		data.CouponCode, data.ValidUntil = coupon.Code, coupon.ValidUntil
+	}
+	msg := Message{DeliveryID: d.ID, MemberID: m.ID, RunID: run.ID, Channel: d.Channel}
+	switch d.Channel {
+	case campaigns.Email:
+		msg.To = m.Email
+		token := campaigns.SignUnsubscribe(w.cfg.Secret, m.ID, campaigns.Email)
+		data.UnsubscribeURL = w.cfg.PublicURL + "/u/" + token
+		unsub := "<" + data.UnsubscribeURL + ">"
+		if w.cfg.UnsubscribeMailto != "" {
+			unsub += ", <mailto:" + w.cfg.UnsubscribeMailto + "?subject=unsubscribe%20" + token + ">"
+		}
+		msg.Headers = map[string]string{
+			"List-Unsubscribe":      unsub,
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		}
+		msg.MessageID = fmt.Sprintf("d%d.r%d@%s", d.ID, run.ID, w.cfg.MessageIDDomain)
+	case campaigns.SMS:
+		msg.To = m.Phone
+	}
+	content, err := w.render.Render(run.Spec.Template, d.Channel, m.Language, data)
+	if err != nil {
+		return msg, err
+	}
+	msg.Content = content
+	return msg, nil
+}
