@@ -185,7 +185,9 @@ func TestRecurringCampaignTicksOncePerTick(t *testing.T) {
 	defer q.Close()
 	sch, err := scheduler.New(scheduler.Config{Location: helsinki, Clock: func() time.Time { return clock.Load().(time.Time) }}, s, q, quiet)
 	pgtest.Must(t, "scheduler", err)
-	runs := func() int { return pgtest.Count(t, s.DB(), `SELECT count(*) FROM runs WHERE campaign_id = $1`, campaignID) }
+	runs := func() int {
+		return pgtest.Count(t, s.DB(), `SELECT count(*) FROM runs WHERE campaign_id = $1`, campaignID)
+	}
 
 	steps := []struct {
 		at   time.Time
