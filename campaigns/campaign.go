@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is what a campaign sends.
@@ -97,8 +98,14 @@ func ParseDuration(s string) (Duration, error) {
 	if unit == 0 {
 		return 0, fmt.Errorf("%q has no unit m, h, d or w", s)
 	}
+	if time.Duration(n) > maxDuration/unit {
+		return 0, fmt.Errorf("%q is longer than ten years", s)
+	}
 	return Duration(time.Duration(n) * unit), nil
 }
+
+// maxDuration is the longest duration a campaign file may give.
+const maxDuration = 10 * 366 * 24 * time.Hour
 
 // UnmarshalText reads a duration as ParseDuration does.
 func (d *Duration) UnmarshalText(b []byte) error {
@@ -148,7 +155,11 @@ func (m *Money) UnmarshalText(b []byte) error {
 
 // MarshalJSON writes the amount as a number with two decimals.
 func (m Money) MarshalJSON() ([]byte, error) {
-	return []byte(fmt.Sprintf("%d.%02d", int64(m)/100, int64(m)%100)), nil
+	v, sign := int64(m), ""
+	if v < 0 {
+		v, sign = -v, "-"
+	}
+	return []byte(fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)), nil
 }
 
 var (
@@ -178,7 +189,7 @@ func (s *Spec) Validate() error {
 	}
 	seen := map[Channel]bool{}
 	for i, c := range s.Channels {
-		if _, err := ParseChannel(string(c)); err != nil || string(c) != strings.ToLower(string(c)) {
+		if p, err := ParseChannel(string(c)); err != nil || p != c {
 			return Invalid(fmt.Sprintf("channels[%d]", i), fmt.Sprintf("%q is not email, sms or postal", c))
 		}
 		if seen[c] {
@@ -200,7 +211,7 @@ func (s *Spec) Validate() error {
 		return Invalid("template", fmt.Sprintf("%q is not a template name (lower-case letters, digits, - and _)", s.Template))
 	}
 	for i, l := range s.Segment.Languages {
-		if _, err := ParseLanguage(string(l)); err != nil || string(l) != strings.ToLower(string(l)) {
+		if p, err := ParseLanguage(string(l)); err != nil || p != l {
 			return Invalid(fmt.Sprintf("segment.languages[%d]", i), fmt.Sprintf("%q is not fi, sv or en", l))
 		}
 	}
@@ -221,7 +232,7 @@ func (s *Spec) Validate() error {
 	case s.Kind == KindCoupon && s.Coupon == nil:
 		return Invalid("coupon", "a coupon campaign needs a coupon section (discount, valid_days)")
 	case s.Coupon != nil:
-		if d := strings.TrimSpace(s.Coupon.Discount); d == "" || len(d) > discountMax {
+		if d := strings.TrimSpace(s.Coupon.Discount); d == "" || utf8.RuneCountInString(d) > discountMax {
 			return Invalid("coupon.discount", fmt.Sprintf("is required, at most %d characters (e.g. \"-20 %%\")", discountMax))
 		}
 		if s.Coupon.ValidDays < 1 || s.Coupon.ValidDays > maxValidDays {

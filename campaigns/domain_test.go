@@ -218,9 +218,9 @@ func TestParseEnums(t *testing.T) {
 				"marketer": "marketer", "ops": "ops", "privacy": "privacy", "admin": "admin",
 			},
 			refused: map[string]string{
-				"":      `unknown role "" (want marketer, ops, privacy or admin)`,
-				"root":  `unknown role "root" (want marketer, ops, privacy or admin)`,
-				"Admin": `unknown role "Admin" (want marketer, ops, privacy or admin)`,
+				"":       `unknown role "" (want marketer, ops, privacy or admin)`,
+				"root":   `unknown role "root" (want marketer, ops, privacy or admin)`,
+				"Admin":  `unknown role "Admin" (want marketer, ops, privacy or admin)`,
 				"admin ": `unknown role "admin " (want marketer, ops, privacy or admin)`,
 			},
 		},
@@ -503,7 +503,6 @@ func TestSpecValidateAcceptsBoundaries(t *testing.T) {
 
 // The discount's limit is stated in characters, and discounts are written in Finnish and Swedish.
 func TestSpecValidateDiscountLimitCountsCharacters(t *testing.T) {
-	t.Skip("BUG: Spec.Validate measures coupon.discount in bytes (len), not characters: a 40-character discount with ä/ö is refused with \"at most 40 characters\"")
 	s := exampleSpec()
 	s.Coupon.Discount = "-20 % kaikista syksyn kenkä- ja öljytuot" // 40 characters, 42 bytes
 	if n := len([]rune(s.Coupon.Discount)); n != 40 {
@@ -517,7 +516,6 @@ func TestSpecValidateDiscountLimitCountsCharacters(t *testing.T) {
 // A channel or language with surrounding spaces passes ParseChannel/ParseLanguage (they trim) and is
 // stored as given, so " email" would be a fourth channel nobody sends on.
 func TestSpecValidateRefusesPaddedChannelAndLanguage(t *testing.T) {
-	t.Skip(`BUG: Spec.Validate accepts channels [" email"] and segment.languages ["fi "] unchanged (neither refused nor normalised)`)
 	t.Run("channel", func(t *testing.T) {
 		s := exampleSpec()
 		s.Channels = []campaigns.Channel{" email"}
@@ -596,7 +594,6 @@ func TestParseDurationRefuses(t *testing.T) {
 
 // A count of days too large for time.Duration must be refused, not wrapped around.
 func TestParseDurationRefusesOverflow(t *testing.T) {
-	t.Skip("BUG: ParseDuration multiplies without an overflow check: \"213504d\" returns 25m26.29s and \"106752d\" a negative duration, both with a nil error")
 	for _, in := range []string{"106752d", "213504d", "99999999999w", "9223372036854775807m"} {
 		d, err := campaigns.ParseDuration(in)
 		if err == nil {
@@ -712,7 +709,6 @@ func TestMoneyMarshalJSON(t *testing.T) {
 // Money is signed (Validate guards against a negative min_total_spend), so a negative amount must
 // marshal to a JSON number too.
 func TestMoneyMarshalJSONNegative(t *testing.T) {
-	t.Skip(`BUG: Money(-50).MarshalJSON() gives "0.-50" and Money(-150) gives "-1.-50" (Money(-5): "0.-5"): not JSON; json.Marshal fails`)
 	cases := map[campaigns.Money]string{-50: "-0.50", -150: "-1.50", -5: "-0.05"}
 	for m, want := range cases {
 		b, err := m.MarshalJSON()

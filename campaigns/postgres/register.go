@@ -163,12 +163,6 @@ func (s *Store) RecordConsent(ctx context.Context, externalID string, c ConsentC
 	return ev, err
 }
 
-// RecordConsentByID appends a consent event for the member with internal id, without an audit entry:
-// for the member's own acts (an unsubscribe link, an SMS STOP), which the event itself records.
-func (s *Store) RecordConsentByID(ctx context.Context, memberID int64, c ConsentChange) (campaigns.ConsentEvent, error) {
-	return s.recordConsent(ctx, s.db, memberID, c, "")
-}
-
 func (s *Store) recordConsent(ctx context.Context, q queryer, memberID int64, c ConsentChange, actor string) (campaigns.ConsentEvent, error) {
 	var ev campaigns.ConsentEvent
 	err := q.GetContext(ctx, &ev, s.q("record-consent"), memberID, c.Channel, c.Status, c.Source, c.WordingVersion, actor)
@@ -241,4 +235,16 @@ func (s *Store) ImportSuppressions(ctx context.Context, read func(func(csvfile.S
 			"file": file, "reason": reason, "added": added, "rejected": len(rejected)})
 	})
 	return added, rejected, err
+}
+
+// RecordUnsubscribe records the member's own withdrawal on the channel (an unsubscribe link, an SMS
+// STOP) unless the channel is withdrawn already. recorded says whether an event was written. An
+// unknown (erased) member records nothing and is not an error.
+func (s *Store) RecordUnsubscribe(ctx context.Context, memberID int64, ch campaigns.Channel, source campaigns.ConsentSource) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q("record-unsubscribe"), memberID, ch, source)
+	if err != nil {
+		return false, fmt.Errorf("unsubscribe member %d from %s: %w", memberID, ch, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }

@@ -56,3 +56,11 @@ COPY import_suppressions (channel, value) FROM STDIN
 
 -- name: purchases-copy
 COPY import_purchases (line, external_id, purchased_at, amount_cents, store, order_ref) FROM STDIN
+
+-- name: record-unsubscribe
+-- A withdrawal only when the channel is not withdrawn already, so a repeated click records nothing.
+INSERT INTO consent_events (member_id, channel, status, source)
+SELECT m.id, $2, 'withdrawn', $3 FROM members m
+LEFT JOIN current_consents c ON c.member_id = m.id AND c.channel = $2
+WHERE m.id = $1 AND c.status IS DISTINCT FROM 'withdrawn'
+RETURNING id
