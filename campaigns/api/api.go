@@ -20,6 +20,7 @@ type Store interface {
 	MemberByID(ctx context.Context, id int64) (campaigns.Member, error)
 	CurrentConsent(ctx context.Context, memberID int64, ch campaigns.Channel) (campaigns.ConsentEvent, bool, error)
 	RecordUnsubscribe(ctx context.Context, memberID int64, ch campaigns.Channel, source campaigns.ConsentSource) (recorded bool, err error)
+	UserByToken(ctx context.Context, token string) (campaigns.User, error)
 }
 
 // Config configures the server.
@@ -64,6 +65,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
+	if s.cfg.Ops != nil {
+		// asynqmon can delete and retry tasks: ops and admin only.
+		s.mux.Handle("/ops/queues/", s.requireRoles(s.cfg.Ops, campaigns.RoleOps))
+		s.mux.Handle("/ops/queues", http.RedirectHandler("/ops/queues/", http.StatusMovedPermanently))
 	}
 }
 

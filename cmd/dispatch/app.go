@@ -114,6 +114,7 @@ Configuration comes from DISPATCH_* environment variables; the flags below overr
 		a.campaignsCommand(),
 		a.couponsCommand(),
 		a.schedulerCommand(),
+		a.serveCommand(),
 	)
 	return root
 }

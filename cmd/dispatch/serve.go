@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynq/x/metrics"
+	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/jacksmood/dispatch/campaigns/api"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API, unsubscribe pages, queue dashboard (/ops/queues), /metrics, /healthz, /readyz",
+		Args:  args(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.requireSecret(); err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+			if err != nil {
+				return err
+			}
+			return a.serve(ln)
+		},
+	}
+}
+
+// serve runs the HTTP server on ln until the context ends, then drains connections for 10 s.
+func (a *app) serve(ln net.Listener) error {
+	s, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	opt, err := redisOpt(a.cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	inspector := asynq.NewInspector(opt)
+	defer inspector.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ops := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", RedisConnOpt: opt, ReadOnly: false})
+	defer ops.Close()
+	srv, err := api.New(api.Config{
+		Secret:  []byte(a.cfg.Secret),
+		Ops:     ops,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Ready: func(ctx context.Context) error {
+			_, err := inspector.Queues()
+			return err
+		},
+	}, s, a.log)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-a.ctx.Done():
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
