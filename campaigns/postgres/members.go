@@ -272,6 +272,9 @@ func (s *Store) EraseMember(ctx context.Context, externalID, actor string) (int6
 		if _, err := tx.ExecContext(ctx, s.q("erase-suppress"), id); err != nil {
 			return fmt.Errorf("erase member %d: suppress: %w", id, err)
 		}
+		if _, err := tx.ExecContext(ctx, s.q("erase-deliveries"), id); err != nil {
+			return fmt.Errorf("erase member %d: deliveries: %w", id, err)
+		}
 		if _, err := tx.ExecContext(ctx, s.q("erase-member"), id); err != nil {
 			return fmt.Errorf("erase member %d: %w", id, err)
 		}

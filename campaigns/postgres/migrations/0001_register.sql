@@ -164,13 +164,16 @@ CREATE TABLE run_skips (
 -- updates stay HOT (fillfactor leaves room on each page for them).
 CREATE TABLE deliveries (
   id               bigserial PRIMARY KEY,
-  run_id           bigint NOT NULL REFERENCES runs (id),
-  member_id        bigint REFERENCES members (id) ON DELETE SET NULL,
+  -- No foreign keys on this table: a selection writes a million rows at once, and a foreign-key check
+  -- per row per key would double its time. Runs are never deleted, and erasure clears member_id and
+  -- consent_event_id itself (query erase-member).
+  run_id           bigint NOT NULL,
+  member_id        bigint,
   channel          text NOT NULL CHECK (channel IN ('email', 'sms', 'postal')),
   batch            integer NOT NULL,
   status           text NOT NULL DEFAULT 'queued'
                    CHECK (status IN ('queued', 'sent', 'failed', 'skipped', 'cancelled')),
-  consent_event_id bigint REFERENCES consent_events (id) ON DELETE SET NULL,
+  consent_event_id bigint,
   reason           text NOT NULL DEFAULT '',
   attempts         integer NOT NULL DEFAULT 0,
   provider_ref     text NOT NULL DEFAULT '',

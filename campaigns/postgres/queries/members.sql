@@ -128,9 +128,13 @@ FROM members m CROSS JOIN LATERAL (VALUES ('email', m.email_key), ('sms', m.phon
 WHERE m.id = $1 AND v.key IS NOT NULL
 ON CONFLICT (channel, key) DO NOTHING
 
+-- name: erase-deliveries
+-- Deliveries stay as anonymous counts: without the member and the consent event (deleted with them).
+UPDATE deliveries SET member_id = NULL, consent_event_id = NULL WHERE member_id = $1
+
 -- name: erase-member
--- Consent events, current consents and purchases go with the member (ON DELETE CASCADE);
--- deliveries and coupons stay, with member_id set to NULL: anonymous counts and the coupon ledger.
+-- Consent events, current consents and purchases go with the member (ON DELETE CASCADE); coupons
+-- stay, with member_id set to NULL: the coupon ledger without the person.
 DELETE FROM members WHERE id = $1
 
 -- name: import-copy

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/templates"
+	"github.com/jacksmood/dispatch/worker"
+)
+
+// previewCode stands in for a coupon code in previews and test sends: it is not a real code.
+const previewCode = "TEST-CODE-XXXX"
+
+// composer returns a worker that can render messages (no senders): for preview and test-send.
+func (a *app) composer(secret string) (*worker.Worker, error) {
+	r, err := templates.New(a.cfg.TemplateDir)
+	if err != nil {
+		return nil, err
+	}
+	return worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(secret),
+		MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)}, nil, nil, r, nil, nil, a.log)
+}
+
+func (a *app) previewCommand() *cobra.Command {
+	var memberID, channel string
+	cmd := &cobra.Command{
+		Use:   "preview ID --member EXTERNAL_ID --channel email|sms|postal",
+		Short: "Print the message a member would get (rendered in their language; the coupon code is a placeholder)",
+		Args:  args(1, "ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			id, err := campaignID(argv[0])
+			if err != nil {
+				return err
+			}
+			ch, err := campaigns.ParseChannel(channel)
+			if err != nil {
+				return usagef("--channel: %v", err)
+			}
+			if memberID == "" {
+				return usagef("--member EXTERNAL_ID is required")
+			}
+			actor, err := a.actor() // a preview shows a member's data: named users only
+			if err != nil {
+				return err
+			}
+			c, err := a.store.Campaign(a.ctx, id)
+			if err != nil {
+				return err
+			}
+			m, err := a.store.MemberByExternalID(a.ctx, memberID)
+			if err != nil {
+				return err
+			}
+			secret := a.cfg.Secret
+			if secret == "" {
+				secret = "preview-only-secret-links-do-not-work"
+			}
+			w, err := a.composer(secret)
+			if err != nil {
+				return err
+			}
+			var coupon *campaigns.IssuedCoupon
+			if c.Spec.Coupon != nil {
+				coupon = &campaigns.IssuedCoupon{Code: previewCode, ValidUntil: time.Now().AddDate(0, 0, c.Spec.Coupon.ValidDays)}
+			}
+			msg, err := w.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: m}, coupon, false)
+			if err != nil {
+				return err
+			}
+			if err := a.store.Audit(a.ctx, actor, "campaigns.preview", m.ID, map[string]any{"campaign_id": id, "channel": ch}); err != nil {
+				return err
+			}
+			printMessage(a, msg)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&memberID, "member", "", "the member's external id (required)")
+	cmd.Flags().StringVar(&channel, "channel", "email", "email, sms or postal")
+	return cmd
+}
+
+func printMessage(a *app, msg worker.Message) {
+	c := msg.Content
+	switch msg.Channel {
+	case campaigns.Email:
+		fmt.Fprintf(a.stdout, "To: %s\nSubject: %s\nMessage-ID: <%s>\n", msg.To, c.Subject, msg.MessageID)
+		for k, v := range msg.Headers {
+			fmt.Fprintf(a.stdout, "%s: %s\n", k, v)
+		}
+		fmt.Fprintf(a.stdout, "\n--- text/plain ---\n%s\n--- text/html ---\n%s\n", c.Text, c.HTML)
+	case campaigns.SMS:
+		fmt.Fprintf(a.stdout, "To: %s\n\n%s\n", msg.To, c.Text)
+	default:
+		fmt.Fprintf(a.stdout, "%s\n\n%s\n", c.Title, c.Text)
+	}
+}

@@ -1,0 +1,192 @@
+// Package mailcatcher is a small real SMTP server (emersion/go-smtp) that keeps what it receives:
+// `dispatch demo` writes each message as an .eml file, and the end-to-end tests read the messages
+// back and make it answer with failures (a 451, a 550, a dropped connection) on demand.
+package mailcatcher
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one received message.
+type Message struct {
+	From string
+	To   []string
+	Data []byte
+}
+
+// Fault is what the server does instead of accepting one recipient or message.
+type Fault struct {
+	// Code and Text answer RCPT TO (when AtData is false) or DATA with an SMTP error.
+	Code int
+	Text string
+	// AtData answers at the end of DATA instead of at RCPT TO.
+	AtData bool
+	// Drop closes the connection in the middle of DATA, without an answer.
+	Drop bool
+}
+
+// Server is a running catcher.
+type Server struct {
+	srv      *smtp.Server
+	ln       net.Listener
+	dir      string
+	mu       sync.Mutex
+	messages []Message
+	faults   []Fault
+	sessions atomic.Int64
+	received atomic.Int64
+}
+
+// Start listens on addr ("127.0.0.1:0" for any port). When dir is not empty every message is also
+// written there as NNNNNN.eml (written to a temporary name and renamed, so a reader never sees half a
+// file). When keep is false messages are counted but not kept in memory (benchmarks).
+func Start(addr, dir string, keep bool) (*Server, error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{dir: dir}
+	be := &backend{s: s, keep: keep}
+	s.srv = smtp.NewServer(be)
+	s.srv.Domain = "localhost"
+	s.srv.AllowInsecureAuth = true
+	s.srv.MaxMessageBytes = 10 << 20
+	s.srv.MaxRecipients = 50
+	s.srv.ReadTimeout = time.Minute
+	s.srv.WriteTimeout = time.Minute
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the DISPATCH_SMTP_URL of the server (no TLS).
+func (s *Server) URL() string { return "smtp://" + s.Addr() + "?starttls=off" }
+
+// Close stops the server.
+func (s *Server) Close() error { return s.srv.Close() }
+
+// Messages returns a copy of the messages kept so far.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// Received counts the messages accepted.
+func (s *Server) Received() int64 { return s.received.Load() }
+
+// Sessions counts the SMTP connections opened.
+func (s *Server) Sessions() int64 { return s.sessions.Load() }
+
+// FailNext queues faults: each following recipient (or message, for AtData and Drop) meets the next one.
+func (s *Server) FailNext(f ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f...)
+}
+
+// nextFault takes the first queued fault when it applies to the stage.
+func (s *Server) nextFault(atData bool) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 || (s.faults[0].AtData || s.faults[0].Drop) != atData {
+		return nil
+	}
+	f := s.faults[0]
+	s.faults = s.faults[1:]
+	return &f
+}
+
+type backend struct {
+	s    *Server
+	keep bool
+}
+
+func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.s.sessions.Add(1)
+	return &session{b: b, conn: c}, nil
+}
+
+type session struct {
+	b    *backend
+	conn *smtp.Conn
+	from string
+	to   []string
+}
+
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, username, password string) error { return nil }), nil
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if f := s.b.s.nextFault(false); f != nil {
+		return &smtp.SMTPError{Code: f.Code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: f.Text}
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	if f := s.b.s.nextFault(true); f != nil {
+		if f.Drop {
+			io.CopyN(io.Discard, r, 64)
+			s.conn.Conn().Close()
+			return errors.New("connection dropped")
+		}
+		io.Copy(io.Discard, r)
+		return &smtp.SMTPError{Code: f.Code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: f.Text}
+	}
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, r); err != nil {
+		return err
+	}
+	n := s.b.s.received.Add(1)
+	if s.b.s.dir != "" {
+		name := filepath.Join(s.b.s.dir, fmt.Sprintf("%06d.eml", n))
+		if err := os.WriteFile(name+".tmp", buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(name+".tmp", name); err != nil {
+			return err
+		}
+	}
+	if s.b.keep {
+		s.b.s.mu.Lock()
+		s.b.s.messages = append(s.b.s.messages, Message{From: s.from, To: append([]string(nil), s.to...), Data: buf.Bytes()})
+		s.b.s.mu.Unlock()
+	}
+	return nil
+}
+
+func (s *session) Reset() {
+	s.from, s.to = "", nil
+}
+
+func (s *session) Logout() error { return nil }
