@@ -17,6 +17,8 @@ type ServerConfig struct {
 	Queues []string
 	// ShutdownTimeout is how long SIGTERM waits for batches to give back. Default 30s.
 	ShutdownTimeout time.Duration
+	// RetryDelay, when set, replaces asynq's exponential backoff with a fixed delay (tests).
+	RetryDelay time.Duration
 }
 
 // Serve runs the worker's asynq server on Redis until ctx is cancelled, then stops taking tasks,
@@ -39,7 +41,12 @@ func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerC
 			queues[q] = weight
 		}
 	}
+	var retryDelay asynq.RetryDelayFunc
+	if cfg.RetryDelay > 0 {
+		retryDelay = func(int, error, *asynq.Task) time.Duration { return cfg.RetryDelay }
+	}
 	srv := asynq.NewServer(redis, asynq.Config{
+		RetryDelayFunc:  retryDelay,
 		Concurrency:     cfg.Concurrency,
 		Queues:          queues,
 		ShutdownTimeout: cfg.ShutdownTimeout,
