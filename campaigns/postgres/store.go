@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the PostgreSQL driver
@@ -16,6 +17,9 @@ import (
 
 //go:embed queries/*.sql
 var queryFiles embed.FS
+
+// MaxConns is the most connections one process opens to PostgreSQL.
+const MaxConns = 32
 
 // Store is the PostgreSQL store. It is safe for concurrent use.
 type Store struct {
@@ -30,6 +34,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// database/sql keeps only two idle connections by default: a worker with twenty batches in
+	// flight would open and close a PostgreSQL backend for almost every statement.
+	db.SetMaxOpenConns(MaxConns)
+	db.SetMaxIdleConns(MaxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)

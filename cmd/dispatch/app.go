@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 
@@ -115,6 +116,7 @@ Configuration comes from DISPATCH_* environment variables; the flags below overr
 		a.couponsCommand(),
 		a.schedulerCommand(),
 		a.serveCommand(),
+		a.workerCommand(),
 	)
 	return root
 }
@@ -135,6 +137,23 @@ func (a *app) openStore() (*postgres.Store, error) {
 		return a.store, nil
 	}
 	s, err := postgres.Open(a.ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a.store = s
+	return s, nil
+}
+
+// openStoreWith connects with a PostgreSQL run-time parameter set for every connection of the pool.
+func (a *app) openStoreWith(param, value string) (*postgres.Store, error) {
+	u, err := url.Parse(a.cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set(param, value)
+	u.RawQuery = q.Encode()
+	s, err := postgres.Open(a.ctx, u.String())
 	if err != nil {
 		return nil, err
 	}

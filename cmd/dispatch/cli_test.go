@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
 )
 
@@ -40,6 +42,17 @@ func (c *cli) must(args ...string) string {
 		c.t.Fatalf("dispatch %s: exit %d: %s", strings.Join(args, " "), code, errOut)
 	}
 	return out
+}
+
+// dbHandle opens the test's schema for assertions; closed when the test ends.
+func (c *cli) dbHandle() *sqlx.DB {
+	c.t.Helper()
+	db, err := sqlx.Open("postgres", c.env["DISPATCH_DATABASE_URL"])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func writeFile(t *testing.T, name, data string) string {

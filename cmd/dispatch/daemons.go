@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
@@ -39,7 +40,8 @@ func (a *app) requireSecret() error {
 }
 
 func (a *app) schedulerCommand() *cobra.Command {
-	return &cobra.Command{
+	var cfg scheduler.Config
+	cmd := &cobra.Command{
 		Use:   "scheduler",
 		Short: "Run the scheduler daemon: start due runs, select members, enqueue batches (SIGTERM stops it)",
 		Args:  args(0, "no arguments"),
@@ -57,7 +59,8 @@ func (a *app) schedulerCommand() *cobra.Command {
 			}
 			q := worker.NewQueue(opt)
 			defer q.Close()
-			sch, err := scheduler.New(scheduler.Config{Location: a.cfg.Timezone}, s, q, a.log)
+			cfg.Location = a.cfg.Timezone
+			sch, err := scheduler.New(cfg, s, q, a.log)
 			if err != nil {
 				return err
 			}
@@ -65,4 +68,8 @@ func (a *app) schedulerCommand() *cobra.Command {
 			return sch.Run(a.ctx)
 		},
 	}
+	cmd.Flags().DurationVar(&cfg.Interval, "interval", 2*time.Second, "time between passes")
+	cmd.Flags().DurationVar(&cfg.StaleAfter, "stale-after", 2*time.Minute, "how long a batch may stay enqueued and unfinished before its task is looked for and enqueued again if lost")
+	cmd.Flags().IntVar(&cfg.Select.BatchSize, "batch-size", 500, "email and SMS deliveries per queue task")
+	return cmd
 }

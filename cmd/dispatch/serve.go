@@ -13,9 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns/api"
+	"github.com/jacksmood/dispatch/worker"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -48,8 +50,11 @@ func (a *app) serve(ln net.Listener) error {
 	}
 	inspector := asynq.NewInspector(opt)
 	defer inspector.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB})
+	defer rdb.Close()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector), worker.NewMessagesCollector(rdb),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ops := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", RedisConnOpt: opt, ReadOnly: false})
 	defer ops.Close()
 	srv, err := api.New(api.Config{

@@ -47,6 +47,7 @@ type Server struct {
 	faults   []Fault
 	sessions atomic.Int64
 	received atomic.Int64
+	bytes    atomic.Int64
 }
 
 // Start listens on addr ("127.0.0.1:0" for any port). When dir is not empty every message is also
@@ -94,6 +95,9 @@ func (s *Server) Messages() []Message {
 
 // Received counts the messages accepted.
 func (s *Server) Received() int64 { return s.received.Load() }
+
+// Bytes counts the bytes of the messages accepted.
+func (s *Server) Bytes() int64 { return s.bytes.Load() }
 
 // Sessions counts the SMTP connections opened.
 func (s *Server) Sessions() int64 { return s.sessions.Load() }
@@ -168,6 +172,7 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	n := s.b.s.received.Add(1)
+	s.b.s.bytes.Add(int64(buf.Len()))
 	if s.b.s.dir != "" {
 		name := filepath.Join(s.b.s.dir, fmt.Sprintf("%06d.eml", n))
 		if err := os.WriteFile(name+".tmp", buf.Bytes(), 0o644); err != nil {
