@@ -76,3 +76,11 @@ type IssuedCoupon struct {
 	Code       string    `db:"code"`
 	ValidUntil time.Time `db:"valid_until"`
 }
+
+// Sent is a message a worker has handed to its provider, to be recorded in the ledger.
+type Sent struct {
+	DeliveryID  int64
+	At          time.Time
+	ProviderRef string
+	Segments    int
+}

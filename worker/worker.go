@@ -61,7 +61,7 @@ type Store interface {
 	BatchDeliveries(ctx context.Context, b campaigns.Batch) ([]campaigns.Delivery, error)
 	Recheck(ctx context.Context, deliveryIDs []int64) ([]campaigns.Recheck, error)
 	IssueCoupons(ctx context.Context, deliveryIDs []int64, discount string, validDays int, newCode func() (string, error)) (map[int64]campaigns.IssuedCoupon, error)
-	MarkSent(ctx context.Context, deliveryID int64, providerRef string, segments *int) error
+	MarkSent(ctx context.Context, sent []campaigns.Sent) error
 	MarkFinal(ctx context.Context, deliveryID int64, status, reason string) error
 	MarkSkipped(ctx context.Context, ids []int64, reasons []string) error
 	SuppressBounce(ctx context.Context, memberID int64, ch campaigns.Channel) error
@@ -80,8 +80,10 @@ type Config struct {
 	// LeaseTTL is how long a batch stays held without renewal; a worker killed while sending hands
 	// its batch over after this. Default 60s.
 	LeaseTTL time.Duration
-	// CheckEvery is how many messages are re-checked (consent, suppression, run paused) in one query
-	// just before they are sent. Smaller is a tighter window between check and send. Default 20.
+	// CheckEvery is the size of a chunk: how many messages are re-checked (consent, suppression, run
+	// paused) in one query just before they are sent, and recorded as sent in one statement after.
+	// Smaller is a tighter window between check and send, and fewer messages sent again when a worker
+	// is killed mid-chunk (at most CheckEvery per batch in flight). Default 20.
 	CheckEvery int
 	// PublicURL is the base of unsubscribe links (DISPATCH_PUBLIC_URL). Required.
 	PublicURL string
@@ -309,64 +311,72 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 			return false, err
 		}
 	}
+	if len(coupons) > 0 {
+		w.log.Info("coupons issued", slog.Int64("campaign_id", run.CampaignID), slog.Int64("run_id", run.ID),
+			slog.String("channel", string(send[0].Channel)), slog.Int("codes", len(coupons)),
+			slog.Int64("first_delivery_id", send[0].ID), slog.Int64("last_delivery_id", send[len(send)-1].ID))
+	}
+	// What was sent is recorded once for the chunk, and recorded even when a later message of the
+	// chunk fails or ctx ends: the messages are out, and the ledger must say so.
+	sent := make([]campaigns.Sent, 0, len(send))
+	defer func() {
+		if rerr := w.store.MarkSent(context.WithoutCancel(ctx), sent); rerr != nil && err == nil {
+			err = rerr
+		}
+		w.metrics.Outcome(chunk[0].Channel, "sent", len(sent))
+	}()
 	for _, d := range send {
 		var coupon *campaigns.IssuedCoupon
 		if c, ok := coupons[d.ID]; ok {
 			coupon = &c
-			w.log.Info("coupon issued", slog.Int64("delivery_id", d.ID), slog.Int64("member_id", d.Member.ID),
-				slog.Int64("campaign_id", run.CampaignID), slog.Int64("run_id", run.ID), slog.String("channel", string(d.Channel)),
-				slog.Time("valid_until", c.ValidUntil))
 		}
-		if err := w.sendOne(ctx, run, d, coupon, sender); err != nil {
+		rcpt, ok, err := w.sendOne(ctx, run, d, coupon, sender)
+		if err != nil {
 			return false, err
+		}
+		if ok {
+			sent = append(sent, campaigns.Sent{DeliveryID: d.ID, At: time.Now(), ProviderRef: rcpt.ProviderRef, Segments: rcpt.Segments})
 		}
 	}
 	return false, nil
 }
 
-// sendOne renders and sends one delivery and records the outcome. It returns an error only for a
-// transient failure, which retries the batch; a permanent one, or a panic, fails the delivery.
-func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, sender Sender) (err error) {
+// sendOne renders and sends one delivery. ok reports that the message went out (the caller records
+// it). A permanent failure, or a panic, is recorded here as a failed delivery; only a transient
+// failure returns an error, which retries the batch.
+func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, sender Sender) (rcpt Receipt, ok bool, err error) {
 	attrs := []any{slog.Int64("delivery_id", d.ID), slog.Int64("member_id", d.Member.ID), slog.String("channel", string(d.Channel))}
+	fail := func(reason string) error {
+		w.metrics.Outcome(d.Channel, "failed", 1)
+		return w.store.MarkFinal(ctx, d.ID, "failed", reason)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			w.log.Error("panic while sending", append(attrs, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))...)
-			err = w.store.MarkFinal(ctx, d.ID, "failed", "internal error")
-			w.metrics.Outcome(d.Channel, "failed", 1)
+			ok, err = false, fail("internal error")
 		}
 	}()
 	msg, err := w.Compose(run, d, coupon, false)
 	if err != nil {
 		w.log.Error("render failed", append(attrs, "err", err)...)
-		w.metrics.Outcome(d.Channel, "failed", 1)
-		return w.store.MarkFinal(ctx, d.ID, "failed", "render: "+err.Error())
+		return rcpt, false, fail("render: " + err.Error())
 	}
-	rcpt, err := sender.Send(ctx, msg)
+	rcpt, err = sender.Send(ctx, msg)
 	switch {
 	case err == nil:
-		var segments *int
-		if rcpt.Segments > 0 {
-			segments = &rcpt.Segments
-		}
-		// Recorded even if ctx has ended: the message is out, and the ledger must say so.
-		if err := w.store.MarkSent(context.WithoutCancel(ctx), d.ID, rcpt.ProviderRef, segments); err != nil {
-			return err
-		}
-		w.metrics.Outcome(d.Channel, "sent", 1)
-		return nil
+		return rcpt, true, nil
 	case errors.Is(err, ErrPermanent):
 		w.log.Warn("delivery failed", append(attrs, "err", err)...)
 		if errors.Is(err, ErrBounce) {
 			if serr := w.store.SuppressBounce(ctx, d.Member.ID, d.Channel); serr != nil {
-				return serr
+				return rcpt, false, serr
 			}
 		}
-		w.metrics.Outcome(d.Channel, "failed", 1)
-		return w.store.MarkFinal(ctx, d.ID, "failed", err.Error())
+		return rcpt, false, fail(err.Error())
 	default:
 		w.log.Warn("transient send failure; the batch will be retried", append(attrs, "err", err)...)
 		w.metrics.Outcome(d.Channel, "retried", 1)
-		return err
+		return rcpt, false, err
 	}
 }
 

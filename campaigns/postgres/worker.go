@@ -125,11 +125,22 @@ func (s *Store) IssueCoupons(ctx context.Context, deliveryIDs []int64, discount 
 	return out, nil
 }
 
-// MarkSent records a delivery as sent, with the provider's reference (Message-ID, SMS id) and, for
-// SMS, the number of segments. A delivery that is no longer queued is left as it is.
-func (s *Store) MarkSent(ctx context.Context, deliveryID int64, providerRef string, segments *int) error {
-	if _, err := s.db.ExecContext(ctx, s.q("mark-sent"), deliveryID, providerRef, segments); err != nil {
-		return fmt.Errorf("mark delivery %d sent: %w", deliveryID, err)
+// MarkSent records deliveries as sent, in one statement: the message of each went out at the time
+// given, with the provider's reference (Message-ID, SMS id) and, for SMS, its number of segments.
+// A delivery that is no longer queued is left as it is.
+func (s *Store) MarkSent(ctx context.Context, sent []campaigns.Sent) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(sent))
+	at := make([]string, len(sent))
+	refs := make([]string, len(sent))
+	segs := make([]int64, len(sent))
+	for i, x := range sent {
+		ids[i], at[i], refs[i], segs[i] = x.DeliveryID, x.At.Format(time.RFC3339Nano), x.ProviderRef, int64(x.Segments)
+	}
+	if _, err := s.db.ExecContext(ctx, s.q("mark-sent"), pq.Array(ids), pq.Array(at), pq.Array(refs), pq.Array(segs)); err != nil {
+		return fmt.Errorf("mark %d deliveries sent: %w", len(sent), err)
 	}
 	return nil
 }

@@ -58,9 +58,11 @@ ON CONFLICT DO NOTHING
 SELECT delivery_id, code, valid_until FROM coupons WHERE delivery_id = ANY($1::bigint[])
 
 -- name: mark-sent
-UPDATE deliveries SET status = 'sent', sent_at = now(), updated_at = now(), attempts = attempts + 1,
-       provider_ref = $2, sms_segments = $3
-WHERE id = $1 AND status = 'queued'
+-- One statement for the messages of a chunk, each with its send time and provider reference.
+UPDATE deliveries d SET status = 'sent', sent_at = x.sent_at, updated_at = now(), attempts = d.attempts + 1,
+       provider_ref = x.ref, sms_segments = nullif(x.segments, 0)
+FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[]) AS x (id, sent_at, ref, segments)
+WHERE d.id = x.id AND d.status = 'queued'
 
 -- name: mark-final
 -- failed or skipped, with the reason.
