@@ -213,7 +213,7 @@ func (a *app) campaignsCommand() *cobra.Command {
 	}
 	status.Flags().BoolVar(&watch, "watch", false, "refresh every second until the run ends")
 	status.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return group(cmd, create, list, show, schedule, pause, resume, cancel, status, a.previewCommand())
+	return group(cmd, create, list, show, schedule, pause, resume, cancel, status, a.previewCommand(), a.testSendCommand())
 }
 
 func campaignID(s string) (int64, error) {

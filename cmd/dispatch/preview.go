@@ -9,6 +9,7 @@ import (
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/email"
 )
 
 // previewCode stands in for a coupon code in previews and test sends: it is not a real code.
@@ -96,4 +97,79 @@ func printMessage(a *app, msg worker.Message) {
 	default:
 		fmt.Fprintf(a.stdout, "%s\n\n%s\n", c.Title, c.Text)
 	}
+}
+
+func (a *app) testSendCommand() *cobra.Command {
+	var channel, to, lang string
+	cmd := &cobra.Command{
+		Use:   "test-send ID --channel email --to ADDRESS [--lang fi|sv|en]",
+		Short: "Send the campaign's message, marked as a test, to one address (a sample member; no delivery is recorded)",
+		Args:  args(1, "ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			id, err := campaignID(argv[0])
+			if err != nil {
+				return err
+			}
+			ch, err := campaigns.ParseChannel(channel)
+			if err != nil {
+				return usagef("--channel: %v", err)
+			}
+			if ch != campaigns.Email {
+				return usagef("--channel: test sends go by email for now")
+			}
+			addr, err := campaigns.NormalizeEmail(to)
+			if err != nil {
+				return usagef("--to: %v", err)
+			}
+			language, err := campaigns.ParseLanguage(lang)
+			if err != nil {
+				return usagef("--lang: %v", err)
+			}
+			s, err := a.openStore()
+			if err != nil {
+				return err
+			}
+			c, err := s.Campaign(a.ctx, id)
+			if err != nil {
+				return err
+			}
+			secret := a.cfg.Secret
+			if secret == "" {
+				secret = "test-send-only-secret-links-do-not-work"
+			}
+			w, err := a.composer(secret)
+			if err != nil {
+				return err
+			}
+			sample := templates.SampleData(string(c.Spec.Kind), language)
+			member := campaigns.Member{FirstName: sample.FirstName, LastName: sample.LastName, Email: addr, Street: sample.Street,
+				PostalCode: sample.PostalCode, City: sample.City, Country: sample.Country, Language: language}
+			var coupon *campaigns.IssuedCoupon
+			if c.Spec.Coupon != nil {
+				coupon = &campaigns.IssuedCoupon{Code: previewCode, ValidUntil: time.Now().AddDate(0, 0, c.Spec.Coupon.ValidDays)}
+			}
+			msg, err := w.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: member}, coupon, true)
+			if err != nil {
+				return err
+			}
+			msg.MessageID = fmt.Sprintf("test.c%d.%d@%s", id, time.Now().UnixNano(), worker.DomainOf(a.cfg.MailFrom))
+			mailer, err := email.New(email.Config{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Connections: 1}, a.log)
+			if err != nil {
+				return err
+			}
+			defer mailer.Close()
+			if _, err := (email.Channel{Sender: mailer}).Send(a.ctx, msg); err != nil {
+				return fmt.Errorf("test send: %w", err)
+			}
+			if err := s.Audit(a.ctx, a.osActor(), "campaigns.test-send", 0, map[string]any{"campaign_id": id, "channel": ch}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "test message of campaign %d sent (Message-ID <%s>)\n", id, msg.MessageID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&channel, "channel", "email", "the channel to test (email)")
+	cmd.Flags().StringVar(&to, "to", "", "where to send the test (required)")
+	cmd.Flags().StringVar(&lang, "lang", "fi", "language of the sample member: fi, sv or en")
+	return cmd
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
+)
+
+func TestPreviewTestSendAndCoupons(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	s.members(2)
+	id := s.campaign(couponCampaign)
+
+	out := s.must("campaigns", "preview", id, "--member", "E1", "--channel", "email")
+	for _, want := range []string{"To: m1@example.com", "Subject: ", "List-Unsubscribe: <" + s.public + "/u/", "Hei Testi", previewCode} {
+		if !strings.Contains(out, want) {
+			t.Errorf("preview lacks %q:\n%s", want, out)
+		}
+	}
+	delete(s.env, "DISPATCH_USER")
+	if _, errOut, code := s.run("campaigns", "preview", id, "--member", "E1"); code != 2 || !strings.Contains(errOut, "--as NAME") {
+		t.Errorf("preview without a named user: exit %d %q", code, errOut)
+	}
+	s.env["DISPATCH_USER"] = "pia"
+
+	out = s.must("campaigns", "test-send", id, "--channel", "email", "--to", "marketing@jacksmood.example", "--lang", "sv")
+	if !strings.HasPrefix(out, "test message of campaign "+id+" sent") {
+		t.Fatalf("test-send printed %q", out)
+	}
+	msgs := s.smtp.Messages()
+	if len(msgs) != 1 || msgs[0].To[0] != "marketing@jacksmood.example" {
+		t.Fatalf("test send delivered %d messages", len(msgs))
+	}
+	m := parse(t, msgs[0])
+	if !strings.Contains(m.subject, "TEST") || !strings.Contains(m.text, previewCode) {
+		t.Fatalf("test message is not marked as a test: subject %q", m.subject)
+	}
+	if n := pgtest.Count(t, s.dbHandle(), `SELECT count(*) FROM deliveries`); n != 0 {
+		t.Fatalf("a test send recorded %d deliveries", n)
+	}
+
+	s.must("campaigns", "schedule", id)
+	s.start("scheduler")
+	s.start("worker")
+	s.waitFinished(id, 30*time.Second)
+	db := s.dbHandle()
+	var code, other string
+	pgtest.Must(t, "code", db.Get(&code, `SELECT c.code FROM coupons c JOIN members m ON m.id = c.member_id WHERE m.external_id = 'E1'`))
+	pgtest.Must(t, "code", db.Get(&other, `SELECT c.code FROM coupons c JOIN members m ON m.id = c.member_id WHERE m.external_id = 'E2'`))
+
+	if out := s.must("coupons", "show", strings.ToLower(strings.ReplaceAll(code, "-", ""))); !strings.Contains(out, "coupon "+code) || !strings.Contains(out, "not redeemed") {
+		t.Fatalf("coupons show (typed in lower case without dashes):\n%s", out)
+	}
+	if out := s.must("coupons", "redeem", code, "--store", "Jack's Mood Kamppi", "--order", "ORD-77"); !strings.HasPrefix(out, "coupon "+code+" redeemed at ") {
+		t.Fatalf("redeem printed %q", out)
+	}
+	_, errOut, exit := s.run("coupons", "redeem", code, "--store", "Jack's Mood Tampere", "--order", "ORD-78")
+	if exit != 1 || !strings.Contains(errOut, "already redeemed on ") || !strings.Contains(errOut, "at Jack's Mood Kamppi (order ORD-77)") {
+		t.Fatalf("second redemption: exit %d %q", exit, errOut)
+	}
+	if out := s.must("coupons", "show", code, "--json"); !strings.Contains(out, `"redeemed_order_ref":"ORD-77"`) {
+		t.Fatalf("show after redemption: %s", out)
+	}
+	_, err := db.Exec(`UPDATE coupons SET valid_until = now() - interval '1 day' WHERE code = $1`, other)
+	pgtest.Must(t, "expire", err)
+	if _, errOut, exit := s.run("coupons", "redeem", other); exit != 1 || !strings.Contains(errOut, "expired on ") {
+		t.Fatalf("expired code: exit %d %q", exit, errOut)
+	}
+	if _, errOut, exit := s.run("coupons", "redeem", "ZZZZ-ZZZZ-ZZZZ"); exit != 1 || !strings.Contains(errOut, "no coupon code") {
+		t.Fatalf("unknown code: exit %d %q", exit, errOut)
+	}
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM coupon_redemptions`); n != 1 {
+		t.Fatalf("redemptions = %d, want 1", n)
+	}
+}
