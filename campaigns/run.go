@@ -11,13 +11,19 @@ type SelectOptions struct {
 	BatchSize int
 	// PrintBatchSize is how many letters one print batch holds. Default and maximum 5000.
 	PrintBatchSize int
+	// SliceSize is how many members one selection step (one transaction) goes through. Default
+	// 50,000; the first slice of a run is at most 5,000 so that sending starts at once.
+	SliceSize int
 }
 
-// SelectResult says what a run's selection did. Selected is false when another scheduler holds the
-// run or it was selected already. Skipped counts, per channel, the members left out by reason
-// (deceased, no_address, no_consent, objected, address_protected, suppressed, frequency_cap).
+// SelectResult says what one step of a run's selection did. Selected is false when another
+// scheduler holds the run or it was selected already; Done is true when the selection is complete,
+// and then Skipped counts, per channel, the members left out by reason (deceased, no_address,
+// no_consent, objected, address_protected, suppressed, frequency_cap). Deliveries counts the
+// deliveries this step recorded.
 type SelectResult struct {
 	Selected   bool
+	Done       bool
 	Deliveries int64
 	Skipped    map[Channel]map[string]int64
 }
@@ -43,6 +49,10 @@ const (
 	RunFinished  RunStatus = "finished"
 	RunCancelled RunStatus = "cancelled"
 )
+
+// Sending reports whether the run's batches may be sent: while the rest of it is still being
+// selected, and once it is selected.
+func (s RunStatus) Sending() bool { return s == RunSelecting || s == RunRunning }
 
 // Run is one run of a campaign with the campaign's spec, as a worker needs it.
 type Run struct {

@@ -168,14 +168,8 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 		return err
 	}
 	for _, id := range toSelect {
-		t0 := time.Now()
-		res, err := s.store.SelectRun(ctx, id, s.cfg.Select)
-		if err != nil {
+		if err := s.selectRun(ctx, id); err != nil {
 			return err
-		}
-		if res.Selected {
-			s.log.Info("run selected", slog.Int64("run_id", id), slog.Int64("deliveries", res.Deliveries),
-				slog.Any("skipped", res.Skipped), slog.Duration("took", time.Since(t0)))
 		}
 	}
 	if err := s.enqueue(ctx); err != nil {
@@ -187,6 +181,32 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 	}
 	for _, id := range finished {
 		s.log.Info("run finished", slog.Int64("run_id", id))
+	}
+	return nil
+}
+
+// selectRun selects a run slice by slice, enqueueing the batches of each slice as soon as it is
+// recorded, so that the workers start on the first members while the rest are being selected.
+func (s *Scheduler) selectRun(ctx context.Context, id int64) error {
+	t0 := time.Now()
+	var total int64
+	for ctx.Err() == nil {
+		res, err := s.store.SelectRun(ctx, id, s.cfg.Select)
+		if err != nil {
+			return err
+		}
+		if !res.Selected {
+			return nil // another scheduler has it
+		}
+		total += res.Deliveries
+		if res.Done {
+			s.log.Info("run selected", slog.Int64("run_id", id), slog.Int64("deliveries", total),
+				slog.Any("skipped", res.Skipped), slog.Duration("took", time.Since(t0)))
+			return nil
+		}
+		if err := s.enqueue(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }

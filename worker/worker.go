@@ -225,7 +225,7 @@ func (w *Worker) sendBatch(ctx context.Context, b campaigns.Batch, sender Sender
 		}
 		return false, err
 	}
-	if run.Status != campaigns.RunRunning {
+	if !run.Status.Sending() {
 		// Paused: resume enqueues the batch again. Cancelled: cancel marked it done.
 		return run.Status != campaigns.RunPaused, nil
 	}
@@ -268,7 +268,7 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 	var skipIDs []int64
 	var skipReasons []string
 	for _, c := range checks {
-		if c.RunStatus != campaigns.RunRunning {
+		if !c.RunStatus.Sending() {
 			return true, nil
 		}
 		if c.Reason != "" {

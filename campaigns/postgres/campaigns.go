@@ -177,11 +177,13 @@ func (s *Store) RunsToSelect(ctx context.Context) ([]int64, error) {
 	return ids, err
 }
 
-// SelectRun picks the members of the run's segment who may be reached on each channel (the
-// member_reach view, the frequency cap, the strategy), records one delivery per member and channel
-// with the consent event it rests on, counts those left out by reason, and groups the deliveries
-// into batches, all in one transaction of set-based statements: nothing is loaded into this process.
-// Selecting the same run twice adds nothing.
+// SelectRun selects the next slice of the run's members: those of the campaign's segment who may be
+// reached on each channel (the member_reach view, the frequency cap, the strategy). It records one
+// delivery per member and channel with the consent event it rests on, counts those left out by
+// reason, and groups the new deliveries into batches, all in one transaction of set-based
+// statements: nothing is loaded into this process. When no member is left the run becomes running
+// (Done). Call it until Done; the batches of each slice can be enqueued at once. A run selected
+// by another scheduler, or already selected, gives Selected false. Selecting a slice twice adds nothing.
 func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.SelectOptions) (campaigns.SelectResult, error) {
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 500
@@ -189,12 +191,17 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 	if opt.PrintBatchSize <= 0 || opt.PrintBatchSize > 5000 {
 		opt.PrintBatchSize = 5000
 	}
+	if opt.SliceSize <= 0 {
+		opt.SliceSize = 50000
+	}
 	var res campaigns.SelectResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var run struct {
 			ID           int64     `db:"id"`
 			CampaignID   int64     `db:"campaign_id"`
 			ScheduledFor time.Time `db:"scheduled_for"`
+			SelectedUpto int64     `db:"selected_upto"`
+			Slices       int       `db:"slices"`
 			Spec         string    `db:"spec"`
 		}
 		err := tx.GetContext(ctx, &run, s.q("lock-run-for-selection"), runID)
@@ -204,25 +211,39 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 		if err != nil {
 			return fmt.Errorf("select run %d: %w", runID, err)
 		}
+		res.Selected = true
+		// The first slice is small, so that the first messages go out within a second.
+		size := opt.SliceSize
+		if run.Slices == 0 {
+			size = min(size, 5000)
+		}
+		var upto sql.NullInt64
+		if err := tx.GetContext(ctx, &upto, s.q("next-slice"), run.SelectedUpto, size); err != nil {
+			return fmt.Errorf("select run %d: %w", runID, err)
+		}
+		if !upto.Valid {
+			res.Done = true
+			_, err := tx.ExecContext(ctx, s.q("mark-run-selected"), runID)
+			return err
+		}
 		var spec campaigns.Spec
 		if err := json.Unmarshal([]byte(run.Spec), &spec); err != nil {
 			return fmt.Errorf("select run %d: spec: %w", runID, err)
 		}
-		query, args := selectionSQL(runID, &spec, time.Now(), opt)
-		var n int64
-		if err := tx.GetContext(ctx, &n, query, args...); err != nil {
+		batchBase := run.Slices * batchesPerSlice
+		query, args := selectionSQL(runID, &spec, time.Now(), opt, run.SelectedUpto, upto.Int64, batchBase)
+		if err := tx.GetContext(ctx, &res.Deliveries, query, args...); err != nil {
 			return fmt.Errorf("select run %d: %w", runID, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q("insert-batches"), runID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q("insert-batches"), runID, batchBase); err != nil {
 			return fmt.Errorf("select run %d: batches: %w", runID, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q("mark-run-selected"), runID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q("mark-slice-selected"), runID, upto.Int64); err != nil {
 			return fmt.Errorf("select run %d: %w", runID, err)
 		}
-		res.Selected, res.Deliveries = true, n
 		return nil
 	})
-	if err != nil || !res.Selected {
+	if err != nil || !res.Done {
 		return res, err
 	}
 	skips, err := s.channelCounts(ctx, "run-skip-counts", runID)
@@ -239,15 +260,20 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 	return res, nil
 }
 
+// batchesPerSlice spaces the batch numbers of successive slices: slice k numbers its batches from
+// k*batchesPerSlice, so a slice of up to a million deliveries per channel never collides.
+const batchesPerSlice = 1_000_000
+
 // selectionSQL compiles the run's selection into one statement. Every value a marketer wrote reaches
 // PostgreSQL as a bind parameter; only fixed fragments of this function make up the SQL text.
-func selectionSQL(runID int64, spec *campaigns.Spec, now time.Time, opt campaigns.SelectOptions) (string, []any) {
+func selectionSQL(runID int64, spec *campaigns.Spec, now time.Time, opt campaigns.SelectOptions, after, upto int64, batchBase int) (string, []any) {
 	args := []any{runID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	conds := []string{"true"}
+	afterArg, uptoArg := arg(after), arg(upto)
+	conds := []string{"m.id > " + afterArg, "m.id <= " + uptoArg}
 	if len(spec.Segment.Languages) > 0 {
 		langs := make([]string, len(spec.Segment.Languages))
 		for i, l := range spec.Segment.Languages {
@@ -274,8 +300,8 @@ func selectionSQL(runID int64, spec *campaigns.Spec, now time.Time, opt campaign
 		if spend != nil {
 			having = " HAVING sum(p.amount_cents) >= " + arg(int64(*spend))
 		}
-		conds = append(conds, "m.id IN (SELECT p.member_id FROM purchases p WHERE p.purchased_at >= "+
-			arg(since)+" GROUP BY p.member_id"+having+")")
+		conds = append(conds, "m.id IN (SELECT p.member_id FROM purchases p WHERE p.member_id > "+afterArg+
+			" AND p.member_id <= "+uptoArg+" AND p.purchased_at >= "+arg(since)+" GROUP BY p.member_id"+having+")")
 	}
 	channels := make([]string, len(spec.Channels))
 	for i, c := range spec.Channels {
@@ -288,7 +314,7 @@ func selectionSQL(runID int64, spec *campaigns.Spec, now time.Time, opt campaign
 	}
 	capMaxArg, capSinceArg := arg(capMax), arg(capSince)
 	firstArg := arg(spec.Strategy == campaigns.StrategyFirst)
-	batchArg, printBatchArg := arg(opt.BatchSize), arg(opt.PrintBatchSize)
+	batchArg, printBatchArg, baseArg := arg(opt.BatchSize), arg(opt.PrintBatchSize), arg(batchBase)
 
 	return `
 WITH seg AS (
@@ -296,7 +322,8 @@ WITH seg AS (
 ), capped AS (
   -- Marketing deliveries per member and channel inside the frequency cap's window.
   SELECT d.member_id, d.channel FROM deliveries d
-  WHERE ` + capMaxArg + ` > 0 AND d.channel = ANY(` + chArg + `::text[]) AND d.run_id <> $1
+  WHERE ` + capMaxArg + ` > 0 AND d.member_id > ` + afterArg + ` AND d.member_id <= ` + uptoArg + `
+    AND d.channel = ANY(` + chArg + `::text[]) AND d.run_id <> $1
     AND d.status IN ('queued', 'sent') AND coalesce(d.sent_at, d.created_at) >= ` + capSinceArg + `
   GROUP BY d.member_id, d.channel HAVING count(*) >= ` + capMaxArg + `
 ), cand AS (
@@ -314,7 +341,7 @@ WITH seg AS (
   SELECT * FROM ranked WHERE NOT ` + firstArg + ` OR first_ok IS NULL OR ord <= first_ok
 ), ins AS (
   INSERT INTO deliveries (run_id, member_id, channel, batch, consent_event_id)
-  SELECT $1, member_id, channel,
+  SELECT $1, member_id, channel, ` + baseArg + `::int +
          (row_number() OVER (PARTITION BY channel
             ORDER BY CASE WHEN channel = 'postal' THEN postal_code END, member_id) - 1)
          / CASE WHEN channel = 'postal' THEN ` + printBatchArg + `::int ELSE ` + batchArg + `::int END,
@@ -325,7 +352,7 @@ WITH seg AS (
 ), skips AS (
   INSERT INTO run_skips (run_id, channel, reason, members)
   SELECT $1, channel, reason, count(*) FROM chosen WHERE reason IS NOT NULL GROUP BY channel, reason
-  ON CONFLICT (run_id, channel, reason) DO UPDATE SET members = EXCLUDED.members
+  ON CONFLICT (run_id, channel, reason) DO UPDATE SET members = run_skips.members + EXCLUDED.members
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM skips)`, args

@@ -80,6 +80,24 @@ func startUnvalidatedRun(t *testing.T, s *postgres.Store, spec campaigns.Spec) (
 	return c.ID, runs[0]
 }
 
+// selectAll runs the selection of a run slice by slice until it is done, and returns the last step's
+// result (with the skip counts) and the deliveries recorded by all steps.
+func selectAll(t *testing.T, s *postgres.Store, runID int64, opt campaigns.SelectOptions) (campaigns.SelectResult, int64) {
+	t.Helper()
+	var total int64
+	for i := 0; ; i++ {
+		res, err := s.SelectRun(context.Background(), runID, opt)
+		pgtest.Must(t, "select", err)
+		total += res.Deliveries
+		if res.Done || !res.Selected {
+			return res, total
+		}
+		if i > 1000 {
+			t.Fatal("selection does not end")
+		}
+	}
+}
+
 // ledger returns "EXTERNAL_ID:channel" for every delivery of the run, sorted.
 func ledger(t *testing.T, s *postgres.Store, runID int64) []string {
 	t.Helper()
@@ -96,8 +114,7 @@ func TestEligibilityMatrix(t *testing.T) {
 	suppress(t, s, matrixSuppressions, "robinson")
 	_, runID := startRun(t, s, campaigns.Spec{Name: "matrix", Kind: campaigns.KindNewsletter,
 		Channels: []campaigns.Channel{campaigns.Email, campaigns.SMS, campaigns.Postal}})
-	res, err := s.SelectRun(context.Background(), runID, campaigns.SelectOptions{})
-	pgtest.Must(t, "select", err)
+	res, _ := selectAll(t, s, runID, campaigns.SelectOptions{SliceSize: 4})
 
 	got := map[string]string{}
 	for _, row := range ledger(t, s, runID) {
@@ -149,23 +166,23 @@ func TestSelectionIsIdempotent(t *testing.T) {
 	_, runID := startRun(t, s, campaigns.Spec{Name: "twice", Kind: campaigns.KindNewsletter,
 		Channels: []campaigns.Channel{campaigns.Email, campaigns.SMS, campaigns.Postal}})
 	ctx := context.Background()
-	res, err := s.SelectRun(ctx, runID, campaigns.SelectOptions{BatchSize: 4})
-	pgtest.Must(t, "select", err)
+	opt := campaigns.SelectOptions{BatchSize: 4, SliceSize: 5}
+	_, n := selectAll(t, s, runID, opt)
 	first := ledger(t, s, runID)
 	var batches int
 	pgtest.Must(t, "batches", s.DB().Get(&batches, `SELECT count(*) FROM batches WHERE run_id = $1`, runID))
-	// The run is selected: a second call does nothing, and even forcing a re-selection adds no row.
-	res2, err := s.SelectRun(ctx, runID, campaigns.SelectOptions{BatchSize: 4})
+	// The run is selected: another call does nothing.
+	res2, err := s.SelectRun(ctx, runID, opt)
 	pgtest.Must(t, "select again", err)
 	if res2.Selected {
 		t.Fatal("a selected run was selected again")
 	}
-	_, err = s.DB().Exec(`UPDATE runs SET status = 'selecting' WHERE id = $1`, runID)
+	// Even a selection forced to start over (as if every slice's work were lost) adds no row.
+	_, err = s.DB().Exec(`UPDATE runs SET status = 'selecting', selected_upto = 0, slices = 0 WHERE id = $1`, runID)
 	pgtest.Must(t, "reset", err)
-	res3, err := s.SelectRun(ctx, runID, campaigns.SelectOptions{BatchSize: 4})
-	pgtest.Must(t, "forced re-select", err)
-	if !res3.Selected || res3.Deliveries != 0 || res.Deliveries != int64(len(first)) {
-		t.Fatalf("first selection %d rows (ledger %d); forced re-selection inserted %d", res.Deliveries, len(first), res3.Deliveries)
+	_, n3 := selectAll(t, s, runID, opt)
+	if n3 != 0 || n != int64(len(first)) {
+		t.Fatalf("first selection %d rows (ledger %d); forced re-selection inserted %d", n, len(first), n3)
 	}
 	if again := ledger(t, s, runID); strings.Join(again, ",") != strings.Join(first, ",") {
 		t.Fatalf("ledger changed:\n%v\n%v", first, again)
@@ -185,8 +202,7 @@ func TestStrategyFirst(t *testing.T) {
 	suppress(t, s, matrixSuppressions, "robinson")
 	_, runID := startRun(t, s, campaigns.Spec{Name: "first", Kind: campaigns.KindNewsletter, Strategy: campaigns.StrategyFirst,
 		Channels: []campaigns.Channel{campaigns.SMS, campaigns.Email, campaigns.Postal}})
-	_, err := s.SelectRun(context.Background(), runID, campaigns.SelectOptions{})
-	pgtest.Must(t, "select", err)
+	selectAll(t, s, runID, campaigns.SelectOptions{SliceSize: 3})
 	got := map[string]string{}
 	for _, row := range ledger(t, s, runID) {
 		id, ch, _ := strings.Cut(row, ":")
@@ -213,7 +229,6 @@ func TestStrategyFirst(t *testing.T) {
 func TestFrequencyCap(t *testing.T) {
 	t.Parallel()
 	s := pgtest.New(t)
-	ctx := context.Background()
 	importMembers(t, s, fullHeader+
 		"A,Aino,Laine,a@example.com,,Katu 1,00100,HELSINKI,FI,fi,yes,,,,\n"+
 		"B,Bertta,Laine,b@example.com,,Katu 1,00100,HELSINKI,FI,fi,yes,,,,\n")
@@ -222,11 +237,10 @@ func TestFrequencyCap(t *testing.T) {
 	var counts []int
 	for i := 0; i < 3; i++ {
 		_, runID := startRun(t, s, spec)
-		_, err := s.SelectRun(ctx, runID, campaigns.SelectOptions{})
-		pgtest.Must(t, "select", err)
+		selectAll(t, s, runID, campaigns.SelectOptions{})
 		counts = append(counts, len(ledger(t, s, runID)))
 		// Member A's messages are sent; B's first is sent eight days ago, outside the window.
-		_, err = s.DB().Exec(`UPDATE deliveries d SET status = 'sent', sent_at = CASE WHEN m.external_id = 'B' THEN now() - interval '8 days' ELSE now() END
+		_, err := s.DB().Exec(`UPDATE deliveries d SET status = 'sent', sent_at = CASE WHEN m.external_id = 'B' THEN now() - interval '8 days' ELSE now() END
 			FROM members m WHERE m.id = d.member_id AND d.run_id = $1`, runID)
 		pgtest.Must(t, "mark sent", err)
 		if i == 0 {
@@ -248,7 +262,6 @@ func TestFrequencyCap(t *testing.T) {
 func TestSegmentConditions(t *testing.T) {
 	t.Parallel()
 	s := pgtest.New(t)
-	ctx := context.Background()
 	importMembers(t, s, fullHeader+
 		"HKI-FI,Aino,Laine,a@example.com,,Katu 1,00100,HELSINKI,FI,fi,yes,,,,\n"+
 		"ESPOO-SV,Åsa,Berg,b@example.com,,Gatan 1,02100,ESBO,FI,sv,yes,,,,\n"+
@@ -267,8 +280,7 @@ func TestSegmentConditions(t *testing.T) {
 	_, runID := startRun(t, s, campaigns.Spec{Name: "segment", Kind: campaigns.KindNewsletter, Channels: []campaigns.Channel{campaigns.Email},
 		Segment: campaigns.Segment{Languages: []campaigns.Language{"fi", "sv"}, PostalCodes: []string{"00*", "02*"},
 			PurchasedWithin: campaigns.Duration(365 * 24 * time.Hour), MinTotalSpend: &spend}})
-	_, err = s.SelectRun(ctx, runID, campaigns.SelectOptions{})
-	pgtest.Must(t, "select", err)
+	selectAll(t, s, runID, campaigns.SelectOptions{SliceSize: 2})
 	got := ledger(t, s, runID)
 	sort.Strings(got)
 	if strings.Join(got, " ") != "ESPOO-SV:email HKI-FI:email" {
@@ -277,8 +289,7 @@ func TestSegmentConditions(t *testing.T) {
 	// A value that looks like SQL is a value: nothing is spliced into the statement.
 	_, runID = startUnvalidatedRun(t, s, campaigns.Spec{Name: "inject", Kind: campaigns.KindNewsletter, Channels: []campaigns.Channel{campaigns.Email},
 		Segment: campaigns.Segment{PostalCodes: []string{"00'; DROP TABLE members; --"}, Languages: []campaigns.Language{"fi' OR true --"}}})
-	_, err = s.SelectRun(ctx, runID, campaigns.SelectOptions{})
-	pgtest.Must(t, "select", err)
+	selectAll(t, s, runID, campaigns.SelectOptions{})
 	if n := pgtest.Count(t, s.DB(), `SELECT count(*) FROM members`); n != 6 || len(ledger(t, s, runID)) != 0 {
 		t.Fatalf("members %d after a hostile pattern", n)
 	}

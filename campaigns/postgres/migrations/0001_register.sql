@@ -145,6 +145,10 @@ CREATE TABLE runs (
   status        text NOT NULL DEFAULT 'selecting'
                 CHECK (status IN ('selecting', 'running', 'paused', 'finished', 'cancelled')),
   started_at    timestamptz NOT NULL DEFAULT now(),
+  -- The selection goes through the members in slices of ids, each in its own transaction, so that
+  -- the first batches are sent while the rest of a large register is still being selected.
+  selected_upto bigint NOT NULL DEFAULT 0,
+  slices        integer NOT NULL DEFAULT 0,
   selected_at   timestamptz,
   finished_at   timestamptz,
   UNIQUE (campaign_id, scheduled_for)

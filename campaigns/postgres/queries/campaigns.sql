@@ -80,16 +80,23 @@ UPDATE campaigns SET next_run_at = $2, status = 'running', updated_at = now() WH
 SELECT id FROM runs WHERE status = 'selecting' ORDER BY id
 
 -- name: lock-run-for-selection
-SELECT r.id, r.campaign_id, r.scheduled_for, c.spec::text AS spec
+SELECT r.id, r.campaign_id, r.scheduled_for, r.selected_upto, r.slices, c.spec::text AS spec
 FROM runs r JOIN campaigns c ON c.id = r.campaign_id
 WHERE r.id = $1 AND r.status = 'selecting'
 FOR UPDATE OF r SKIP LOCKED
 
+-- name: next-slice
+-- The last member id of the next slice of $2 members after $1; NULL when no member is left.
+SELECT max(id) FROM (SELECT id FROM members WHERE id > $1 ORDER BY id LIMIT $2) s
+
 -- name: insert-batches
 INSERT INTO batches (run_id, channel, batch, size)
-SELECT run_id, channel, batch, count(*) FROM deliveries WHERE run_id = $1
+SELECT run_id, channel, batch, count(*) FROM deliveries WHERE run_id = $1 AND batch >= $2
 GROUP BY run_id, channel, batch
 ON CONFLICT (run_id, channel, batch) DO NOTHING
+
+-- name: mark-slice-selected
+UPDATE runs SET selected_upto = $2, slices = slices + 1 WHERE id = $1
 
 -- name: mark-run-selected
 UPDATE runs SET status = 'running', selected_at = now() WHERE id = $1
@@ -99,7 +106,7 @@ UPDATE runs SET status = 'running', selected_at = now() WHERE id = $1
 -- worker: their task may have been lost (Redis restarted, a task deleted from the dashboard).
 SELECT b.run_id, b.channel, b.batch, b.size, b.enqueued_at
 FROM batches b JOIN runs r ON r.id = b.run_id
-WHERE r.status = 'running' AND b.done_at IS NULL
+WHERE r.status IN ('selecting', 'running') AND b.done_at IS NULL
   AND (b.enqueued_at IS NULL OR b.enqueued_at < $1)
   AND (b.lease_until IS NULL OR b.lease_until < now())
 ORDER BY b.enqueued_at NULLS FIRST, b.run_id, b.channel, b.batch
