@@ -45,6 +45,7 @@ func main() {
 	redisDB := flag.Int("redis-db", 13, "Redis database (127.0.0.1:6379) to flush and use")
 	messages := flag.Int("messages", 100000, "messages to send in each measurement")
 	conns := flag.Int("connections", 20, "SMTP connections (bare loop goroutines, worker concurrency)")
+	keep := flag.Bool("keep", false, "keep the database afterwards")
 	flag.Parse()
 	ctx := context.Background()
 	fmt.Printf("machine: %d CPUs, %s/%s, %s; %d messages over %d connections\n",
@@ -72,7 +73,9 @@ func main() {
 	admin.Exec("DROP DATABASE IF EXISTS " + *dbName)
 	_, err = admin.Exec("CREATE DATABASE " + *dbName)
 	check(err)
-	defer admin.Exec("DROP DATABASE IF EXISTS " + *dbName)
+	if !*keep {
+		defer admin.Exec("DROP DATABASE IF EXISTS " + *dbName)
+	}
 	dbURL := fmt.Sprintf("postgres://postgres@127.0.0.1:5432/%s?sslmode=disable", *dbName)
 	store, err := postgres.Open(ctx, dbURL)
 	check(err)
@@ -104,6 +107,7 @@ func main() {
 	schedCmd := start(bin, env, "scheduler", "--interval", "100ms")
 	time.Sleep(time.Second) // both daemons up before the clock starts
 	before := sink.Received()
+	cpu0 := cpuSeconds()
 	t0 := time.Now()
 	check(store.ScheduleCampaign(ctx, c.ID, t0, "bench"))
 	var peakWorker, peakScheduler int64
@@ -119,6 +123,7 @@ func main() {
 		time.Sleep(50 * time.Millisecond)
 	}
 	took := time.Since(t0)
+	cpu1 := cpuSeconds()
 	peakWorker = max(peakWorker, hwm(workerCmd.Process.Pid))
 	peakScheduler = max(peakScheduler, hwm(schedCmd.Process.Pid))
 	var sent int
@@ -137,6 +142,10 @@ func main() {
 	fmt.Printf("first message: %d ms after the run started (%d ms after the campaign was due)\n", fromRun.Milliseconds(), first.Milliseconds())
 	fmt.Printf("ratio dispatch / bare loop: %.0f %%\n", 100*rate/(float64(*messages)/bare.Seconds()))
 	fmt.Printf("peak RSS: worker %.1f MB, scheduler %.1f MB\n", float64(peakWorker)/1024, float64(peakScheduler)/1024)
+	fmt.Printf("CPU seconds during the dispatch run (%.1f s wall, %d cores): worker %.1f, scheduler %.1f, postgres %.1f, redis %.1f, SMTP sink and this program %.1f\n",
+		took.Seconds(), runtime.NumCPU(), cpu1.of(workerCmd.Process.Pid)-cpu0.of(workerCmd.Process.Pid),
+		cpu1.of(schedCmd.Process.Pid)-cpu0.of(schedCmd.Process.Pid), cpu1.named("postgres")-cpu0.named("postgres"),
+		cpu1.named("redis-server")-cpu0.named("redis-server"), cpu1.of(os.Getpid())-cpu0.of(os.Getpid()))
 }
 
 // bareLoop sends n messages over conns go-mail clients, each reused for its share.
@@ -216,6 +225,55 @@ func start(bin string, env []string, args ...string) *exec.Cmd {
 func stop(cmd *exec.Cmd) {
 	cmd.Process.Signal(os.Interrupt)
 	cmd.Wait()
+}
+
+// cpuTimes is the user+system CPU seconds of every process, by pid, with their names.
+type cpuTimes struct {
+	secs  map[int]float64
+	names map[int]string
+}
+
+func (c cpuTimes) of(pid int) float64 { return c.secs[pid] }
+
+// named sums the CPU seconds of the processes whose name starts with prefix (postgres backends come
+// and go; a backend that ended during the run is not counted, so this is a lower bound).
+func (c cpuTimes) named(prefix string) float64 {
+	t := 0.0
+	for pid, n := range c.names {
+		if strings.HasPrefix(n, prefix) {
+			t += c.secs[pid]
+		}
+	}
+	return t
+}
+
+func cpuSeconds() cpuTimes {
+	c := cpuTimes{secs: map[int]float64{}, names: map[int]string{}}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < 0 {
+			continue
+		}
+		fields := strings.Fields(s[close+2:])
+		if len(fields) < 13 {
+			continue
+		}
+		utime, _ := strconv.ParseFloat(fields[11], 64)
+		stime, _ := strconv.ParseFloat(fields[12], 64)
+		c.secs[pid] = (utime + stime) / 100 // clock ticks: 100 per second on Linux
+		c.names[pid] = s[open+1 : close]
+	}
+	return c
 }
 
 // rss and hwm read a process's current and peak resident set size in kB.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -23,8 +24,9 @@ const MaxConns = 32
 
 // Store is the PostgreSQL store. It is safe for concurrent use.
 type Store struct {
-	db      *sqlx.DB
-	queries map[string]string
+	db       *sqlx.DB
+	queries  map[string]string
+	prepared sync.Map // query name -> *sqlx.Stmt
 }
 
 // Open connects to the database at url (a postgres:// URL or a lib/pq key=value string) and checks
@@ -58,8 +60,14 @@ func New(db *sqlx.DB) (*Store, error) {
 // DB returns the underlying handle, for health checks and tests.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
-// Close closes the database handle.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database handle.
+func (s *Store) Close() error {
+	s.prepared.Range(func(_, st any) bool {
+		st.(*sqlx.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -71,6 +79,24 @@ func (s *Store) q(name string) string {
 		panic("postgres: no query named " + name)
 	}
 	return sql
+}
+
+// stmt returns the named query prepared once for the store: the statements a worker runs for every
+// chunk of messages skip PostgreSQL's planning after their first executions (database/sql prepares
+// them again on each connection as needed).
+func (s *Store) stmt(ctx context.Context, name string) (*sqlx.Stmt, error) {
+	if st, ok := s.prepared.Load(name); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := s.db.PreparexContext(ctx, s.q(name))
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", name, err)
+	}
+	if prev, loaded := s.prepared.LoadOrStore(name, st); loaded {
+		st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
 }
 
 // loadQueries reads every `-- name: NAME` block of the embedded .sql files.

@@ -16,7 +16,7 @@ import (
 // LeaseBatch lets owner hold the batch for ttl. It reports held=false with done=true when the batch
 // is finished already, and held=false, done=false when another worker holds it.
 func (s *Store) LeaseBatch(ctx context.Context, b campaigns.Batch, owner string, ttl time.Duration) (held, done bool, err error) {
-	res, err := s.db.ExecContext(ctx, s.q("lease-batch"), b.RunID, b.Channel, b.Batch, owner, ttl.Seconds())
+	res, err := s.exec(ctx, "lease-batch", b.RunID, b.Channel, b.Batch, owner, ttl.Seconds())
 	if err != nil {
 		return false, false, fmt.Errorf("lease batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
 	}
@@ -32,7 +32,7 @@ func (s *Store) LeaseBatch(ctx context.Context, b campaigns.Batch, owner string,
 
 // ReleaseBatch gives the batch back, marking it done when done is true.
 func (s *Store) ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, done bool) error {
-	_, err := s.db.ExecContext(ctx, s.q("release-batch"), b.RunID, b.Channel, b.Batch, owner, done)
+	_, err := s.exec(ctx, "release-batch", b.RunID, b.Channel, b.Batch, owner, done)
 	if err != nil {
 		return fmt.Errorf("release batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
 	}
@@ -76,7 +76,7 @@ func (s *Store) BatchDeliveries(ctx context.Context, b campaigns.Batch) ([]campa
 // whether its run is still running: the send-time half of rule 4.
 func (s *Store) Recheck(ctx context.Context, deliveryIDs []int64) ([]campaigns.Recheck, error) {
 	var out []campaigns.Recheck
-	if err := s.db.SelectContext(ctx, &out, s.q("recheck"), pq.Array(deliveryIDs)); err != nil {
+	if err := s.selectPrepared(ctx, &out, "recheck", pq.Array(deliveryIDs)); err != nil {
 		return nil, fmt.Errorf("recheck %d deliveries: %w", len(deliveryIDs), err)
 	}
 	return out, nil
@@ -100,11 +100,11 @@ func (s *Store) IssueCoupons(ctx context.Context, deliveryIDs []int64, discount 
 			}
 			codes[i] = c
 		}
-		if _, err := s.db.ExecContext(ctx, s.q("issue-coupons"), pq.Array(missing), pq.Array(codes), discount, validDays); err != nil {
+		if _, err := s.exec(ctx, "issue-coupons", pq.Array(missing), pq.Array(codes), discount, validDays); err != nil {
 			return nil, fmt.Errorf("issue coupons: %w", err)
 		}
 		var got []campaigns.IssuedCoupon
-		if err := s.db.SelectContext(ctx, &got, s.q("coupons-of-deliveries"), pq.Array(missing)); err != nil {
+		if err := s.selectPrepared(ctx, &got, "coupons-of-deliveries", pq.Array(missing)); err != nil {
 			return nil, fmt.Errorf("issue coupons: %w", err)
 		}
 		for _, c := range got {
@@ -139,7 +139,7 @@ func (s *Store) MarkSent(ctx context.Context, sent []campaigns.Sent) error {
 	for i, x := range sent {
 		ids[i], at[i], refs[i], segs[i] = x.DeliveryID, x.At.Format(time.RFC3339Nano), x.ProviderRef, int64(x.Segments)
 	}
-	if _, err := s.db.ExecContext(ctx, s.q("mark-sent"), pq.Array(ids), pq.Array(at), pq.Array(refs), pq.Array(segs)); err != nil {
+	if _, err := s.exec(ctx, "mark-sent", pq.Array(ids), pq.Array(at), pq.Array(refs), pq.Array(segs)); err != nil {
 		return fmt.Errorf("mark %d deliveries sent: %w", len(sent), err)
 	}
 	return nil
@@ -155,7 +155,7 @@ func (s *Store) MarkFinal(ctx context.Context, deliveryID int64, status, reason 
 
 // MarkSkipped records deliveries as skipped, each with its reason, in one statement.
 func (s *Store) MarkSkipped(ctx context.Context, ids []int64, reasons []string) error {
-	if _, err := s.db.ExecContext(ctx, s.q("mark-skipped-many"), pq.Array(ids), pq.Array(reasons)); err != nil {
+	if _, err := s.exec(ctx, "mark-skipped-many", pq.Array(ids), pq.Array(reasons)); err != nil {
 		return fmt.Errorf("mark %d deliveries skipped: %w", len(ids), err)
 	}
 	return nil
@@ -167,4 +167,22 @@ func (s *Store) SuppressBounce(ctx context.Context, memberID int64, ch campaigns
 		return fmt.Errorf("suppress bounced %s of member %d: %w", ch, memberID, err)
 	}
 	return nil
+}
+
+// exec runs a prepared statement.
+func (s *Store) exec(ctx context.Context, name string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// selectPrepared runs a prepared query into dest.
+func (s *Store) selectPrepared(ctx context.Context, dest any, name string, args ...any) error {
+	st, err := s.stmt(ctx, name)
+	if err != nil {
+		return err
+	}
+	return st.SelectContext(ctx, dest, args...)
 }

@@ -229,18 +229,20 @@ CROSS JOIN (VALUES ('email'), ('sms'), ('postal')) AS c (channel)
 LEFT JOIN current_consents cc ON cc.member_id = m.id AND cc.channel = c.channel;
 
 -- The coupon ledger. member_id becomes NULL when the member is erased; the code and its uses stay.
+-- A code is issued at most once per (run, member, channel): the unique delivery_id says so, since a
+-- delivery is unique per (run, member, channel). Campaign and run are copied from the delivery, so
+-- they need no foreign-key check of their own on every code issued.
 CREATE TABLE coupons (
   id          bigserial PRIMARY KEY,
   code        text NOT NULL UNIQUE,
-  campaign_id bigint NOT NULL REFERENCES campaigns (id),
-  run_id      bigint NOT NULL REFERENCES runs (id),
+  campaign_id bigint NOT NULL,
+  run_id      bigint NOT NULL,
   member_id   bigint REFERENCES members (id) ON DELETE SET NULL,
   channel     text NOT NULL CHECK (channel IN ('email', 'sms', 'postal')),
-  delivery_id bigint UNIQUE REFERENCES deliveries (id),
+  delivery_id bigint NOT NULL UNIQUE REFERENCES deliveries (id),
   discount    text NOT NULL DEFAULT '',
   issued_at   timestamptz NOT NULL DEFAULT now(),
-  valid_until timestamptz NOT NULL,
-  UNIQUE (run_id, member_id, channel)
+  valid_until timestamptz NOT NULL
 );
 CREATE INDEX coupons_member ON coupons (member_id);
 
