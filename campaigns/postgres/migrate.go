@@ -2,12 +2,17 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"net/url"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lib/pq"
 )
 
 //go:embed migrations/*.sql
@@ -96,4 +101,35 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		applied = append(applied, fmt.Sprintf("%04d_%s", m.Version, m.Name))
 	}
 	return applied, nil
+}
+
+// CreateDatabaseIfMissing creates the database that url names when the server answers that it does
+// not exist (a fresh machine), connecting to the server's "postgres" database to do so. It returns
+// whether it created it.
+func CreateDatabaseIfMissing(ctx context.Context, dbURL string) (bool, error) {
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	err = db.PingContext(ctx)
+	var pqErr *pq.Error
+	if err == nil || !errors.As(err, &pqErr) || pqErr.Code != "3D000" {
+		return false, nil // there, or a problem that Open will report
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return false, err
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	u.Path = "/postgres"
+	admin, err := sql.Open("postgres", u.String())
+	if err != nil {
+		return false, err
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
+		return false, fmt.Errorf("create database %s: %w", name, err)
+	}
+	return true, nil
 }

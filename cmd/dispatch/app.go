@@ -117,6 +117,7 @@ Configuration comes from DISPATCH_* environment variables; the flags below overr
 		a.schedulerCommand(),
 		a.serveCommand(),
 		a.workerCommand(),
+		a.demoCommand(),
 	)
 	return root
 }
@@ -194,6 +195,11 @@ func (a *app) migrateCommand() *cobra.Command {
 		Short: "Create or upgrade the database schema (safe to run again)",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if created, err := postgres.CreateDatabaseIfMissing(a.ctx, a.cfg.DatabaseURL); err != nil {
+				return err
+			} else if created {
+				fmt.Fprintln(a.stdout, "created the database")
+			}
 			s, err := a.openStore()
 			if err != nil {
 				return err

@@ -31,6 +31,8 @@ type config struct {
 	EmailRate   rate
 	SMSRate     rate
 	User        string
+	// UnsubscribeMailto is the address of the mailto: List-Unsubscribe; empty: https only.
+	UnsubscribeMailto string
 }
 
 // rate is a send rate such as "200/s"; zero means unlimited.
@@ -162,6 +164,16 @@ var settings = []setting{
 		func(c *config, v string) (err error) { c.EmailRate, err = parseRate(v); return err }},
 	{"DISPATCH_SMS_RATE", "sms-rate", "", "SMS send rate across all workers, e.g. 10/s (empty: unlimited)",
 		func(c *config, v string) (err error) { c.SMSRate, err = parseRate(v); return err }},
+	{"DISPATCH_UNSUBSCRIBE_MAILTO", "", "", "address of the mailto: List-Unsubscribe (empty: https link only)",
+		func(c *config, v string) error {
+			if v != "" {
+				if _, err := mail.ParseAddress(v); err != nil || strings.ContainsAny(v, "<> ") {
+					return fmt.Errorf("want a bare address like unsubscribe@jacksmood.example")
+				}
+			}
+			c.UnsubscribeMailto = v
+			return nil
+		}},
 	{"DISPATCH_USER", "as", "", "the named user acting (audited); required for imports, exports, erasures and consent changes",
 		func(c *config, v string) error { c.User = strings.TrimSpace(v); return nil }},
 }

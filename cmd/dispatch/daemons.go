@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
 
+	"github.com/jacksmood/dispatch/campaigns/postgres"
 	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/worker"
 )
@@ -53,23 +55,28 @@ func (a *app) schedulerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opt, err := redisOpt(a.cfg.RedisURL)
-			if err != nil {
-				return err
-			}
-			q := worker.NewQueue(opt)
-			defer q.Close()
-			cfg.Location = a.cfg.Timezone
-			sch, err := scheduler.New(cfg, s, q, a.log)
-			if err != nil {
-				return err
-			}
-			a.log.Info("scheduler started")
-			return sch.Run(a.ctx)
+			return a.runScheduler(a.ctx, s, cfg)
 		},
 	}
 	cmd.Flags().DurationVar(&cfg.Interval, "interval", 2*time.Second, "time between passes")
 	cmd.Flags().DurationVar(&cfg.StaleAfter, "stale-after", 2*time.Minute, "how long a batch may stay enqueued and unfinished before its task is looked for and enqueued again if lost")
 	cmd.Flags().IntVar(&cfg.Select.BatchSize, "batch-size", 500, "email and SMS deliveries per queue task")
 	return cmd
+}
+
+// runScheduler runs the scheduler daemon until ctx ends.
+func (a *app) runScheduler(ctx context.Context, s *postgres.Store, cfg scheduler.Config) error {
+	opt, err := redisOpt(a.cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	q := worker.NewQueue(opt)
+	defer q.Close()
+	cfg.Location = a.cfg.Timezone
+	sch, err := scheduler.New(cfg, s, q, a.log)
+	if err != nil {
+		return err
+	}
+	a.log.Info("scheduler started")
+	return sch.Run(ctx)
 }

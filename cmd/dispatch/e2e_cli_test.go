@@ -1,11 +1,14 @@
 package main
 
 import (
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
+	"github.com/jacksmood/dispatch/internal/redistest"
 )
 
 func TestPreviewTestSendAndCoupons(t *testing.T) {
@@ -74,5 +77,31 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	}
 	if n := pgtest.Count(t, db, `SELECT count(*) FROM coupon_redemptions`); n != 1 {
 		t.Fatalf("redemptions = %d, want 1", n)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	rdb := redistest.New(t)
+	c.env["DISPATCH_REDIS_URL"] = rdb.URL
+	out := t.TempDir()
+	stdout := c.must("demo", "--members", "300", "--out", out)
+	db := c.dbHandle()
+	sent := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent'`)
+	files, err := filepath.Glob(filepath.Join(out, "mail", "*.eml"))
+	pgtest.Must(t, "glob", err)
+	if sent < 50 || len(files) != sent {
+		t.Fatalf("demo sent %d, wrote %d .eml files", sent, len(files))
+	}
+	for _, want := range []string{"seeded 300 members", "finished in", "sent " + strconv.Itoa(sent), "dispatch coupons show "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	// A second demo on the same register seeds nothing new and runs a second campaign.
+	stdout = c.must("demo", "--members", "300", "--out", out)
+	if !strings.Contains(stdout, "already holds the demo members") || pgtest.Count(t, db, `SELECT count(*) FROM members`) != 300 {
+		t.Fatalf("second demo:\n%s", stdout)
 	}
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/postgres"
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker"
 	"github.com/jacksmood/dispatch/worker/email"
@@ -37,33 +39,7 @@ func (a *app) workerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opt, err := redisOpt(a.cfg.RedisURL)
-			if err != nil {
-				return err
-			}
-			r, err := templates.New(a.cfg.TemplateDir)
-			if err != nil {
-				return err
-			}
-			mailer, err := email.New(email.Config{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Connections: concurrency}, a.log)
-			if err != nil {
-				return err
-			}
-			defer mailer.Close()
-			senders := map[campaigns.Channel]worker.Sender{campaigns.Email: email.Channel{Sender: mailer}}
-			rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB})
-			defer rdb.Close()
-			limiter := worker.NewRedisLimiter(rdb, map[campaigns.Channel]worker.Rate{
-				campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
-				campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
-			})
-			w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret),
-				UnsubscribeMailto: a.getenv("DISPATCH_UNSUBSCRIBE_MAILTO"), MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)},
-				s, senders, r, limiter, worker.NewRedisMetrics(rdb), a.log)
-			if err != nil {
-				return err
-			}
-			return worker.Serve(a.ctx, opt, w, worker.ServerConfig{Concurrency: concurrency, Queues: queues, RetryDelay: retryDelay}, a.log)
+			return a.runWorker(a.ctx, s, worker.ServerConfig{Concurrency: concurrency, Queues: queues, RetryDelay: retryDelay})
 		},
 	}
 	cmd.Flags().IntVar(&concurrency, "concurrency", 10, "batches sent at once (and SMTP connections kept open)")
@@ -71,4 +47,35 @@ func (a *app) workerCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 0, "fixed delay before a failed batch is retried (default: asynq's exponential backoff)")
 	cmd.Flags().MarkHidden("retry-delay")
 	return cmd
+}
+
+// runWorker sends batches from the queue until ctx ends, with the channels configured.
+func (a *app) runWorker(ctx context.Context, s *postgres.Store, cfg worker.ServerConfig) error {
+	opt, err := redisOpt(a.cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	r, err := templates.New(a.cfg.TemplateDir)
+	if err != nil {
+		return err
+	}
+	mailer, err := email.New(email.Config{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Connections: max(cfg.Concurrency, 1)}, a.log)
+	if err != nil {
+		return err
+	}
+	defer mailer.Close()
+	senders := map[campaigns.Channel]worker.Sender{campaigns.Email: email.Channel{Sender: mailer}}
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB})
+	defer rdb.Close()
+	limiter := worker.NewRedisLimiter(rdb, map[campaigns.Channel]worker.Rate{
+		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
+		campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
+	})
+	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret),
+		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)},
+		s, senders, r, limiter, worker.NewRedisMetrics(rdb), a.log)
+	if err != nil {
+		return err
+	}
+	return worker.Serve(ctx, opt, w, cfg, a.log)
 }

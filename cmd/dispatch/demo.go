@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/postgres"
+	"github.com/jacksmood/dispatch/internal/mailcatcher"
+	"github.com/jacksmood/dispatch/scheduler"
+	"github.com/jacksmood/dispatch/worker"
+)
+
+// demoCampaign is the sample campaign the demo runs.
+var demoCampaign = campaigns.Spec{
+	Name:     "Demo: joulukuponki 2026",
+	Kind:     campaigns.KindCoupon,
+	Channels: []campaigns.Channel{campaigns.Email},
+	Template: "coupon",
+	Segment:  campaigns.Segment{Languages: []campaigns.Language{campaigns.Finnish, campaigns.Swedish, campaigns.English}},
+	Coupon:   &campaigns.CouponSpec{Discount: "-20 %", ValidDays: 30},
+}
+
+func (a *app) demoCommand() *cobra.Command {
+	var members int
+	var out string
+	cmd := &cobra.Command{
+		Use:   "demo [--members N] [--out DIR]",
+		Short: "The single-machine demo: migrate, seed members, run a coupon campaign through scheduler and worker",
+		Long: `demo needs only PostgreSQL and Redis. It creates the schema, seeds demo members (once), creates
+a coupon campaign and runs it through the scheduler and a worker in this one process. Unless
+DISPATCH_SMTP_URL is set, an embedded SMTP catcher writes each email as an .eml file under
+DIR/mail/. At the end it prints what was sent, skipped and why, and where to look.`,
+		Args: args(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.demo(members, out)
+		},
+	}
+	cmd.Flags().IntVar(&members, "members", 2000, "demo members to seed into an empty register")
+	cmd.Flags().StringVar(&out, "out", "demo-out", "where the demo's email and outputs go")
+	return cmd
+}
+
+func (a *app) demo(members int, out string) error {
+	if a.cfg.Secret == "" {
+		b := make([]byte, 24)
+		rand.Read(b)
+		a.cfg.Secret = hex.EncodeToString(b)
+	}
+	if _, err := postgres.CreateDatabaseIfMissing(a.ctx, a.cfg.DatabaseURL); err != nil {
+		return err
+	}
+	s, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	if _, err := s.Migrate(a.ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, "schema ready")
+	res, err := s.SeedMembers(a.ctx, members, 1, time.Now(), "demo")
+	switch {
+	case errors.Is(err, campaigns.ErrConflict):
+		fmt.Fprintln(a.stdout, "the register already holds the demo members: not seeding again")
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(a.stdout, "seeded %d members (%d consent events, %d purchases)\n", res.Members, res.Consents, res.Purchases)
+	}
+
+	mailDir := filepath.Join(out, "mail")
+	if !a.cfg.SMTPURLSet {
+		if err := os.MkdirAll(mailDir, 0o755); err != nil {
+			return err
+		}
+		catcher, err := mailcatcher.Start("127.0.0.1:0", mailDir, false)
+		if err != nil {
+			return err
+		}
+		defer catcher.Close()
+		a.cfg.SMTPURL = catcher.URL()
+		fmt.Fprintf(a.stdout, "embedded SMTP catcher on %s writes each email to %s/\n", catcher.Addr(), mailDir)
+	}
+
+	spec := demoCampaign
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	if err := a.checkTemplates(&spec); err != nil {
+		return err
+	}
+	c, err := s.CreateCampaign(a.ctx, &spec, "demo")
+	if err != nil {
+		return err
+	}
+	if err := s.ScheduleCampaign(a.ctx, c.ID, time.Now(), "demo"); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "campaign %d %q scheduled now; running the scheduler and a worker...\n", c.ID, spec.Name)
+
+	ctx, stop := context.WithCancel(a.ctx)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errs <- a.runScheduler(ctx, s, scheduler.Config{Interval: 200 * time.Millisecond})
+	}()
+	go func() {
+		defer wg.Done()
+		errs <- a.runWorker(ctx, s, worker.ServerConfig{Concurrency: 4})
+	}()
+	t0 := time.Now()
+	var st campaigns.Stats
+	for {
+		st, err = s.CampaignStats(a.ctx, c.ID)
+		if err != nil || st.Status == campaigns.StatusFinished || a.ctx.Err() != nil {
+			break
+		}
+		select {
+		case err = <-errs:
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err != nil {
+			break
+		}
+	}
+	stop()
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "finished in %s\n\n", time.Since(t0).Round(time.Millisecond))
+	fmt.Fprint(a.stdout, renderStatus(st, false))
+	var code string
+	s.DB().GetContext(a.ctx, &code, `SELECT code FROM coupons WHERE campaign_id = $1 ORDER BY id LIMIT 1`, c.ID)
+	fmt.Fprintf(a.stdout, "\nwhere to look:\n")
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	if !a.cfg.SMTPURLSet {
+		fmt.Fprintf(w, "  %s/*.eml\tthe emails, as the members' mail servers got them\n", mailDir)
+	}
+	fmt.Fprintf(w, "  dispatch campaigns status %d\tthe run's figures (--json for JSON)\n", c.ID)
+	if code != "" {
+		fmt.Fprintf(w, "  dispatch coupons show %s\ta coupon code from the ledger\n", code)
+	}
+	fmt.Fprintf(w, "  dispatch audit list\twhat was done, and by whom\n")
+	w.Flush()
+	return nil
+}
