@@ -100,12 +100,16 @@ func (s *Store) IssueCoupons(ctx context.Context, deliveryIDs []int64, discount 
 			}
 			codes[i] = c
 		}
-		if _, err := s.exec(ctx, "issue-coupons", pq.Array(missing), pq.Array(codes), discount, validDays); err != nil {
+		var got []campaigns.IssuedCoupon
+		if err := s.selectPrepared(ctx, &got, "issue-coupons", pq.Array(missing), pq.Array(codes), discount, validDays); err != nil {
 			return nil, fmt.Errorf("issue coupons: %w", err)
 		}
-		var got []campaigns.IssuedCoupon
-		if err := s.selectPrepared(ctx, &got, "coupons-of-deliveries", pq.Array(missing)); err != nil {
-			return nil, fmt.Errorf("issue coupons: %w", err)
+		if len(got) < len(missing) {
+			// Some deliveries had their codes already (a task run again) or drew a taken code.
+			got = got[:0]
+			if err := s.selectPrepared(ctx, &got, "coupons-of-deliveries", pq.Array(missing)); err != nil {
+				return nil, fmt.Errorf("issue coupons: %w", err)
+			}
 		}
 		for _, c := range got {
 			out[c.DeliveryID] = c

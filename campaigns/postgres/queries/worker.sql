@@ -53,6 +53,7 @@ JOIN deliveries d ON d.id = x.delivery_id
 JOIN runs r ON r.id = d.run_id
 WHERE d.member_id IS NOT NULL
 ON CONFLICT DO NOTHING
+RETURNING delivery_id, code, valid_until
 
 -- name: coupons-of-deliveries
 SELECT delivery_id, code, valid_until FROM coupons WHERE delivery_id = ANY($1::bigint[])
