@@ -59,11 +59,12 @@ RETURNING delivery_id, code, valid_until
 SELECT delivery_id, code, valid_until FROM coupons WHERE delivery_id = ANY($1::bigint[])
 
 -- name: mark-sent
--- One statement for the messages of a chunk, each with its send time and provider reference.
+-- One statement for the messages of a chunk, each with its send time and provider reference. A
+-- message that went out is sent, even if the campaign was cancelled while it was in hand.
 UPDATE deliveries d SET status = 'sent', sent_at = x.sent_at, updated_at = now(), attempts = d.attempts + 1,
        provider_ref = x.ref, sms_segments = nullif(x.segments, 0)
 FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[]) AS x (id, sent_at, ref, segments)
-WHERE d.id = x.id AND d.status = 'queued'
+WHERE d.id = x.id AND d.status IN ('queued', 'cancelled')
 
 -- name: mark-final
 -- failed or skipped, with the reason.

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
+)
+
+func TestPauseResumeCancel(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	s.members(40)
+	s.env["DISPATCH_EMAIL_RATE"] = "4/s" // ten seconds of sending: time to pause in the middle
+	id := s.campaign(couponCampaign)
+	s.must("campaigns", "schedule", id)
+	s.start("scheduler", "--interval", "100ms", "--batch-size", "2")
+	s.start("worker", "--concurrency", "2")
+	waitFor(t, 20*time.Second, "the first messages", func() bool { return s.smtp.Received() >= 5 })
+
+	s.must("campaigns", "pause", id)
+	time.Sleep(1500 * time.Millisecond) // chunks in hand finish
+	atPause := s.smtp.Received()
+	time.Sleep(1500 * time.Millisecond)
+	if got := s.smtp.Received(); got != atPause || got >= 40 {
+		t.Fatalf("paused at %d messages, then %d more were sent", atPause, got-atPause)
+	}
+	if st := s.status(id); st != "paused" {
+		t.Fatalf("status %q, want paused", st)
+	}
+	if _, errOut, code := s.run("campaigns", "schedule", id); code != 1 || !strings.Contains(errOut, "is paused") {
+		t.Fatalf("scheduling a paused campaign: exit %d %q", code, errOut)
+	}
+
+	s.must("campaigns", "resume", id)
+	waitFor(t, 30*time.Second, "more messages after resume", func() bool { return s.smtp.Received() > atPause+4 })
+	s.must("campaigns", "cancel", id)
+	time.Sleep(1500 * time.Millisecond)
+	atCancel := s.smtp.Received()
+	time.Sleep(1500 * time.Millisecond)
+	if got := s.smtp.Received(); got != atCancel {
+		t.Fatalf("%d messages were sent after the cancel", got-atCancel)
+	}
+	db := s.dbHandle()
+	sent := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent'`)
+	cancelled := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'cancelled'`)
+	if int64(sent) != atCancel || sent+cancelled != 40 || cancelled == 0 {
+		t.Fatalf("sent %d (SMTP saw %d), cancelled %d of 40", sent, atCancel, cancelled)
+	}
+	if st := s.status(id); st != "cancelled" {
+		t.Fatalf("status %q, want cancelled", st)
+	}
+}
+
+func TestCampaignCreateRefusesBadFiles(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	cases := map[string]string{
+		"unknown field":   strings.Replace(couponCampaign, "template: coupon", "templ: coupon", 1),
+		"bad cron":        couponCampaign + "schedule:\n  cron: \"0 25 * * *\"\n",
+		"coupon on news":  strings.Replace(couponCampaign, "kind: coupon", "kind: newsletter", 1),
+		"no channels":     strings.Replace(couponCampaign, "channels: [email]", "channels: []", 1),
+		"unknown channel": strings.Replace(couponCampaign, "channels: [email]", "channels: [email, fax]", 1),
+		"no template":     strings.Replace(couponCampaign, "template: coupon", "template: no-such-template", 1),
+	}
+	want := map[string]string{
+		"unknown field":   `campaign.yaml:4: unknown field "templ"`,
+		"bad cron":        "campaign.yaml:9: schedule.cron:",
+		"coupon on news":  "campaign.yaml:5: coupon: a newsletter has no coupon section",
+		"no channels":     "campaign.yaml:3: channels: is empty",
+		"unknown channel": `campaign.yaml:3: channels[1]: "fax" is not email, sms or postal`,
+		"no template":     "campaign.yaml: template:",
+	}
+	for name, doc := range cases {
+		_, errOut, code := c.run("campaigns", "create", "-f", writeFile(t, "campaign.yaml", doc))
+		if code != 1 || !strings.HasPrefix(errOut, "dispatch: "+want[name]) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%s: exit %d, %q; want exit 1 and %q", name, code, errOut, want[name])
+		}
+	}
+	if n := pgtest.Count(t, c.dbHandle(), `SELECT count(*) FROM campaigns`); n != 0 {
+		t.Fatalf("%d campaigns stored from refused files", n)
+	}
+}
