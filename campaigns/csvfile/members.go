@@ -1,7 +1,6 @@
 package csvfile
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -46,30 +45,7 @@ func ReadMembers(r io.Reader, name string, row func(MemberRow) error) ([]RowErro
 	if err != nil {
 		return nil, err
 	}
-	var rejected []RowError
-	seen := make(map[string]int)
-	for {
-		if err := t.next(); errors.Is(err, io.EOF) {
-			return rejected, nil
-		} else if err != nil {
-			return rejected, err
-		}
-		m, rerr := memberRow(t)
-		if rerr == nil {
-			if first, dup := seen[m.ExternalID]; dup {
-				rerr = &RowError{Line: t.line, Field: "external_id", Reason: fmt.Sprintf("%q already appears on line %d", m.ExternalID, first)}
-			} else {
-				seen[m.ExternalID] = t.line
-			}
-		}
-		if rerr != nil {
-			rejected = append(rejected, *rerr)
-			continue
-		}
-		if err := row(m); err != nil {
-			return rejected, err
-		}
-	}
+	return readRows(t, memberRow, "external_id", func(m MemberRow) string { return m.ExternalID }, row)
 }
 
 func memberRow(t *table) (MemberRow, *RowError) {

@@ -1,7 +1,6 @@
 package csvfile
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -29,30 +28,7 @@ func ReadPurchases(r io.Reader, name string, row func(PurchaseRow) error) ([]Row
 	if err != nil {
 		return nil, err
 	}
-	var rejected []RowError
-	seen := make(map[string]int)
-	for {
-		if err := t.next(); errors.Is(err, io.EOF) {
-			return rejected, nil
-		} else if err != nil {
-			return rejected, err
-		}
-		p, rerr := purchaseRow(t)
-		if rerr == nil {
-			if first, dup := seen[p.OrderRef]; dup {
-				rerr = &RowError{Line: t.line, Field: "order_ref", Reason: fmt.Sprintf("%q already appears on line %d", p.OrderRef, first)}
-			} else {
-				seen[p.OrderRef] = t.line
-			}
-		}
-		if rerr != nil {
-			rejected = append(rejected, *rerr)
-			continue
-		}
-		if err := row(p); err != nil {
-			return rejected, err
-		}
-	}
+	return readRows(t, purchaseRow, "order_ref", func(p PurchaseRow) string { return p.OrderRef }, row)
 }
 
 func purchaseRow(t *table) (PurchaseRow, *RowError) {

@@ -1,7 +1,6 @@
 package csvfile
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -28,22 +27,7 @@ func ReadSuppressions(r io.Reader, name string, row func(SuppressionRow) error) 
 	if err != nil {
 		return nil, err
 	}
-	var rejected []RowError
-	for {
-		if err := t.next(); errors.Is(err, io.EOF) {
-			return rejected, nil
-		} else if err != nil {
-			return rejected, err
-		}
-		s, rerr := suppressionRow(t)
-		if rerr != nil {
-			rejected = append(rejected, *rerr)
-			continue
-		}
-		if err := row(s); err != nil {
-			return rejected, err
-		}
-	}
+	return readRows(t, suppressionRow, "", nil, row)
 }
 
 func suppressionRow(t *table) (SuppressionRow, *RowError) {

@@ -25,25 +25,14 @@ func (a *app) membersCommand() *cobra.Command {
 			if err != nil {
 				return usagef("--source: %v", err)
 			}
-			actor, err := a.actor()
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(argv[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			name := filepath.Base(argv[0])
-			read := func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
-				return csvfile.ReadMembers(f, name, row)
-			}
-			res, err := a.store.ImportMembers(a.ctx, read, src, name, actor)
-			if err != nil {
-				return err
-			}
-			return a.reportImport(name, res.Rejections, fmt.Sprintf("imported %d, updated %d, unchanged %d, rejected %d",
-				res.Imported, res.Updated, res.Unchanged, res.Rejected))
+			return a.importFile(argv[0], func(f *os.File, name, actor string) ([]csvfile.RowError, string, error) {
+				read := func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
+					return csvfile.ReadMembers(f, name, row)
+				}
+				res, err := a.store.ImportMembers(a.ctx, read, src, name, actor)
+				return res.Rejections, fmt.Sprintf("imported %d, updated %d, unchanged %d, rejected %d",
+					res.Imported, res.Updated, res.Unchanged, res.Rejected), err
+			})
 		},
 	}
 	imp.Flags().StringVar(&source, "source", "import", "where the consents in the file come from (import, population-register, signup-form, customer-service)")
@@ -85,15 +74,30 @@ func (a *app) membersCommand() *cobra.Command {
 	return group(cmd, imp, export, erase)
 }
 
-// reportImport prints the summary on stdout and each rejected row on stderr; rejected rows make the
-// command fail (exit 1) after the good rows were imported.
-func (a *app) reportImport(file string, rejected []csvfile.RowError, summary string) error {
+// importFile runs an import of the file at path on behalf of the acting user. do reads the file into
+// the store and returns the rejected rows and a summary: the summary goes to stdout, each rejected
+// row to stderr, and rejected rows make the command fail (exit 1) after the good rows were imported.
+func (a *app) importFile(path string, do func(f *os.File, name, actor string) ([]csvfile.RowError, string, error)) error {
+	actor, err := a.actor()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	name := filepath.Base(path)
+	rejected, summary, err := do(f, name, actor)
+	if err != nil {
+		return err
+	}
 	for _, r := range rejected {
-		fmt.Fprintf(a.stderr, "%s: %s\n", file, r.Error())
+		fmt.Fprintf(a.stderr, "%s: %s\n", name, r.Error())
 	}
 	fmt.Fprintln(a.stdout, summary)
 	if len(rejected) > 0 {
-		return fmt.Errorf("%s: %d rows rejected (listed above); the other rows were imported", file, len(rejected))
+		return fmt.Errorf("%s: %d rows rejected (listed above); the other rows were imported", name, len(rejected))
 	}
 	return nil
 }
@@ -105,24 +109,13 @@ func (a *app) purchasesCommand() *cobra.Command {
 		Short: "Import purchases: external_id,purchased_at,amount_eur,store,order_ref (a re-import adds nothing)",
 		Args:  args(1, "FILE.csv"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			actor, err := a.actor()
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(argv[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			name := filepath.Base(argv[0])
-			read := func(row func(csvfile.PurchaseRow) error) ([]csvfile.RowError, error) {
-				return csvfile.ReadPurchases(f, name, row)
-			}
-			added, rejected, err := a.store.ImportPurchases(a.ctx, read, name, actor)
-			if err != nil {
-				return err
-			}
-			return a.reportImport(name, rejected, fmt.Sprintf("added %d, rejected %d", added, len(rejected)))
+			return a.importFile(argv[0], func(f *os.File, name, actor string) ([]csvfile.RowError, string, error) {
+				read := func(row func(csvfile.PurchaseRow) error) ([]csvfile.RowError, error) {
+					return csvfile.ReadPurchases(f, name, row)
+				}
+				added, rejected, err := a.store.ImportPurchases(a.ctx, read, name, actor)
+				return rejected, fmt.Sprintf("added %d, rejected %d", added, len(rejected)), err
+			})
 		},
 	})
 }
@@ -178,27 +171,16 @@ func (a *app) suppressionsCommand() *cobra.Command {
 			if reason == "" {
 				return usagef("--reason is required: robinson, bounce, complaint or manual")
 			}
-			actor, err := a.actor()
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(argv[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			name := filepath.Base(argv[0])
-			read := func(row func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error) {
-				return csvfile.ReadSuppressions(f, name, row)
-			}
-			added, rejected, err := a.store.ImportSuppressions(a.ctx, read, reason, name, actor)
-			if err != nil {
-				if isKind(err, campaigns.ErrInvalid) {
-					return usageError{err}
+			return a.importFile(argv[0], func(f *os.File, name, actor string) ([]csvfile.RowError, string, error) {
+				read := func(row func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error) {
+					return csvfile.ReadSuppressions(f, name, row)
 				}
-				return err
-			}
-			return a.reportImport(name, rejected, fmt.Sprintf("added %d, rejected %d", added, len(rejected)))
+				added, rejected, err := a.store.ImportSuppressions(a.ctx, read, reason, name, actor)
+				if isKind(err, campaigns.ErrInvalid) {
+					err = usageError{err}
+				}
+				return rejected, fmt.Sprintf("added %d, rejected %d", added, len(rejected)), err
+			})
 		},
 	}
 	imp.Flags().StringVar(&reason, "reason", "", "robinson, bounce, complaint or manual (required)")
