@@ -1,0 +1,71 @@
+package campaigns
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestCouponCodes(t *testing.T) {
+	format := regexp.MustCompile(`^[` + CouponAlphabet + `]{4}-[` + CouponAlphabet + `]{4}-[` + CouponAlphabet + `]{4}$`)
+	seen := make(map[string]bool)
+	counts := make(map[rune]int)
+	const n = 100000
+	for i := 0; i < n; i++ {
+		c, err := NewCouponCode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !format.MatchString(c) {
+			t.Fatalf("code %q is not XXXX-XXXX-XXXX from the alphabet", c)
+		}
+		if strings.ContainsAny(c, "01OIL") {
+			t.Fatalf("code %q has an ambiguous character", c)
+		}
+		if seen[c] {
+			t.Fatalf("code %q drawn twice in %d", c, i)
+		}
+		seen[c] = true
+		for _, r := range strings.ReplaceAll(c, "-", "") {
+			counts[r]++
+		}
+	}
+	// Every letter of the alphabet is drawn about equally often (no modulo bias): within 5 %.
+	want := float64(n*CouponLength) / float64(len(CouponAlphabet))
+	for _, r := range CouponAlphabet {
+		if got := float64(counts[r]); got < want*0.95 || got > want*1.05 {
+			t.Errorf("letter %c drawn %0.f times, want about %.0f", r, got, want)
+		}
+	}
+	if bits := float64(CouponLength) * 4.857; bits < 40 { // log2(29) = 4.857
+		t.Fatalf("codes carry %.0f bits, SPEC asks for at least 40", bits)
+	}
+}
+
+func TestUnsubscribeTokens(t *testing.T) {
+	secret := []byte("0123456789abcdef-secret")
+	tok := SignUnsubscribe(secret, 42, Email)
+	got, err := VerifyUnsubscribe(secret, tok)
+	if err != nil || got.MemberID != 42 || got.Channel != Email {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	if strings.Contains(tok, "@") {
+		t.Fatalf("token %q carries more than an id", tok)
+	}
+	bad := []string{
+		SignUnsubscribe([]byte("another-secret-0123456"), 42, Email),
+		strings.Replace(tok, ".42.", ".43.", 1),
+		strings.Replace(tok, ".email.", ".sms.", 1),
+		tok[:len(tok)-1],
+		tok + "A",
+		"u2" + tok[2:],
+		"",
+		"....",
+	}
+	for _, b := range bad {
+		if _, err := VerifyUnsubscribe(secret, b); !errors.Is(err, ErrInvalid) {
+			t.Errorf("token %q accepted: %v", b, err)
+		}
+	}
+}
