@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,39 @@ func TestCampaignCreateRefusesBadFiles(t *testing.T) {
 	}
 	if n := pgtest.Count(t, c.dbHandle(), `SELECT count(*) FROM campaigns`); n != 0 {
 		t.Fatalf("%d campaigns stored from refused files", n)
+	}
+}
+
+func TestWorkerStopsGracefully(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	s.members(30)
+	s.env["DISPATCH_EMAIL_RATE"] = "6/s"
+	id := s.campaign(couponCampaign)
+	s.must("campaigns", "schedule", id)
+	s.start("scheduler", "--interval", "100ms", "--batch-size", "3", "--stale-after", "1s")
+	stopWorker := s.start("worker", "--concurrency", "2", "--retry-delay", "100ms")
+	waitFor(t, 20*time.Second, "the first messages", func() bool { return s.smtp.Received() >= 6 })
+	stopWorker() // SIGTERM: the messages in hand finish and are recorded, the batches are given back
+
+	db := s.dbHandle()
+	received := int(s.smtp.Received())
+	if sent := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent'`); sent != received {
+		t.Fatalf("after the drain the SMTP server has %d messages but the ledger records %d sent", received, sent)
+	}
+	if received >= 30 {
+		t.Fatal("the run had finished before the worker was stopped: the test proves nothing")
+	}
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM batches WHERE lease_owner IS NOT NULL`); n != 0 {
+		t.Fatalf("%d batches still leased after the drain", n)
+	}
+	// Another worker finishes the run; nobody gets a message twice.
+	s.start("worker", "--concurrency", "2", "--retry-delay", "100ms")
+	s.waitFinished(id, 60*time.Second)
+	msgs := s.smtp.Messages()
+	for i := 1; i <= 30; i++ {
+		if n := countTo(msgs, "m"+strconv.Itoa(i)+"@example.com"); n != 1 {
+			t.Errorf("member E%d got %d messages", i, n)
+		}
 	}
 }
