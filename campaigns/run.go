@@ -36,6 +36,8 @@ type Batch struct {
 	Batch      int        `db:"batch" json:"batch"`
 	Size       int        `db:"size" json:"size"`
 	EnqueuedAt *time.Time `db:"enqueued_at" json:"enqueued_at,omitempty"`
+	// Enqueues counts the tasks created for the batch so far; it names the current one.
+	Enqueues int `db:"enqueues" json:"enqueues"`
 }
 
 // RunStatus is where a run is: selecting its members, running (sending), paused, finished, cancelled.

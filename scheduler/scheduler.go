@@ -24,14 +24,14 @@ type Store interface {
 	RunsToSelect(ctx context.Context) ([]int64, error)
 	SelectRun(ctx context.Context, runID int64, opt campaigns.SelectOptions) (campaigns.SelectResult, error)
 	BatchesToEnqueue(ctx context.Context, staleBefore time.Time, limit int) ([]campaigns.Batch, error)
-	MarkEnqueued(ctx context.Context, batches []campaigns.Batch, counted []int) error
+	MarkEnqueued(ctx context.Context, batches []campaigns.Batch, generations []int) error
 	FinishRuns(ctx context.Context) ([]int64, error)
 }
 
-// Queue is where batches go (worker.Queue implements it). Enqueue reports created=false when the
-// batch's task is already in the queue.
+// Queue is where batches go (worker.Queue implements it). Enqueue returns the generation of the task
+// it created, or 0 when the batch's task is already in the queue.
 type Queue interface {
-	Enqueue(ctx context.Context, b campaigns.Batch) (created bool, err error)
+	Enqueue(ctx context.Context, b campaigns.Batch) (generation int, err error)
 }
 
 // Config tunes the scheduler. Zero values take the defaults given.
@@ -219,25 +219,23 @@ func (s *Scheduler) enqueue(ctx context.Context) error {
 		if err != nil || len(batches) == 0 {
 			return err
 		}
-		counted := make([]int, len(batches))
+		generations := make([]int, len(batches))
 		again := 0
 		for i, b := range batches {
-			created, err := s.queue.Enqueue(ctx, b)
+			gen, err := s.queue.Enqueue(ctx, b)
 			if err != nil {
 				// Mark what went in before failing, so it is not looked at again at once.
-				if merr := s.store.MarkEnqueued(ctx, batches[:i], counted[:i]); merr != nil {
+				if merr := s.store.MarkEnqueued(ctx, batches[:i], generations[:i]); merr != nil {
 					s.log.Error("scheduler: mark enqueued", "err", merr)
 				}
 				return err
 			}
-			if created {
-				counted[i] = 1
-				if b.EnqueuedAt != nil {
-					again++
-				}
+			generations[i] = gen
+			if gen > 0 && b.EnqueuedAt != nil {
+				again++
 			}
 		}
-		if err := s.store.MarkEnqueued(ctx, batches, counted); err != nil {
+		if err := s.store.MarkEnqueued(ctx, batches, generations); err != nil {
 			return err
 		}
 		if again > 0 {

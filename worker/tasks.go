@@ -52,9 +52,15 @@ func QueueOf(ch campaigns.Channel) (queue, taskType string) {
 	return QueueEmail, TypeDeliverEmail
 }
 
-// TaskID is the deterministic id of a batch's task: enqueueing the same batch twice does nothing.
+// TaskID is the deterministic id of a batch's current task: enqueueing the same batch twice does
+// nothing. The first task of batch 3 of run 7 on email is "run7:email:3"; a task created because the
+// previous one was lost with a dead worker gets the number of its generation: "run7:email:3:g2".
 func TaskID(b campaigns.Batch) string {
-	return fmt.Sprintf("run%d:%s:%d", b.RunID, b.Channel, b.Batch)
+	id := fmt.Sprintf("run%d:%s:%d", b.RunID, b.Channel, b.Batch)
+	if b.Enqueues > 1 {
+		id += fmt.Sprintf(":g%d", b.Enqueues)
+	}
+	return id
 }
 
 // NewBatchTask returns the task that sends batch b. Transient failures are retried by asynq with its
@@ -101,35 +107,43 @@ func (q *Queue) Close() error {
 	return q.client.Close()
 }
 
-// Enqueue puts the batch's task into its queue. It returns created=false, and no error, when the task
-// is already in Redis (pending, active, scheduled or retrying): that batch is in transit. A task that
-// asynq archived after its retries is replaced, since its deliveries are still queued in the ledger.
-func (q *Queue) Enqueue(ctx context.Context, b campaigns.Batch) (created bool, err error) {
-	task, err := NewBatchTask(b)
-	if err != nil {
-		return false, err
-	}
+// Enqueue puts the batch's task into its queue. For a batch enqueued before (b.EnqueuedAt set: the
+// scheduler found it unfinished, unleased and old), it first looks for the current task: one still
+// waiting (pending, scheduled, retry) is in transit, and Enqueue reports created=false. A task that
+// is gone (Redis lost it, someone deleted it) is created again; one that asynq archived after its
+// retries is replaced; one still "active" although no worker holds the batch belonged to a worker
+// that died, and the batch gets a task of the next generation. Two tasks for one batch do no harm:
+// the batch lease lets one worker send it, and the ledger says what is left. It returns the
+// generation of the task it created, or 0 when it created none.
+func (q *Queue) Enqueue(ctx context.Context, b campaigns.Batch) (generation int, err error) {
 	queue, _ := QueueOf(b.Channel)
+	b.Enqueues = max(b.Enqueues, 1)
 	if b.EnqueuedAt != nil {
 		info, err := q.inspector.GetTaskInfo(queue, TaskID(b))
 		switch {
 		case err == nil && info.State == asynq.TaskStateArchived:
 			if err := q.inspector.DeleteTask(queue, TaskID(b)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
-				return false, fmt.Errorf("replace archived task %s: %w", TaskID(b), err)
+				return 0, fmt.Errorf("replace archived task %s: %w", TaskID(b), err)
 			}
+		case err == nil && info.State == asynq.TaskStateActive:
+			b.Enqueues++
 		case err == nil:
-			return false, nil
+			return 0, nil
 		case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
 		default:
-			return false, fmt.Errorf("look up task %s: %w", TaskID(b), err)
+			return 0, fmt.Errorf("look up task %s: %w", TaskID(b), err)
 		}
+	}
+	task, err := NewBatchTask(b)
+	if err != nil {
+		return 0, err
 	}
 	_, err = q.client.EnqueueContext(ctx, task)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return false, nil
+		return 0, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("enqueue %s: %w", TaskID(b), err)
+		return 0, fmt.Errorf("enqueue %s: %w", TaskID(b), err)
 	}
-	return true, nil
+	return b.Enqueues, nil
 }

@@ -368,17 +368,17 @@ func (s *Store) BatchesToEnqueue(ctx context.Context, staleBefore time.Time, lim
 	return out, nil
 }
 
-// MarkEnqueued records that the batches are in the queue now; counted says, per batch, whether a new
-// task was created (1) or one was found already there (0).
-func (s *Store) MarkEnqueued(ctx context.Context, batches []campaigns.Batch, counted []int) error {
+// MarkEnqueued records that the batches are in the queue now; generations gives, per batch, the
+// generation of the task created for it, or 0 when its task was found already there.
+func (s *Store) MarkEnqueued(ctx context.Context, batches []campaigns.Batch, generations []int) error {
 	runs := make([]int64, len(batches))
 	chans := make([]string, len(batches))
 	nums := make([]int64, len(batches))
-	cnt := make([]int64, len(batches))
+	gens := make([]int64, len(batches))
 	for i, b := range batches {
-		runs[i], chans[i], nums[i], cnt[i] = b.RunID, string(b.Channel), int64(b.Batch), int64(counted[i])
+		runs[i], chans[i], nums[i], gens[i] = b.RunID, string(b.Channel), int64(b.Batch), int64(generations[i])
 	}
-	_, err := s.db.ExecContext(ctx, s.q("mark-enqueued"), pq.Array(runs), pq.Array(chans), pq.Array(nums), pq.Array(cnt))
+	_, err := s.db.ExecContext(ctx, s.q("mark-enqueued"), pq.Array(runs), pq.Array(chans), pq.Array(nums), pq.Array(gens))
 	if err != nil {
 		return fmt.Errorf("mark %d batches enqueued: %w", len(batches), err)
 	}

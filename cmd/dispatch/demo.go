@@ -118,7 +118,7 @@ func (a *app) demo(members int, out string) error {
 	}()
 	go func() {
 		defer wg.Done()
-		errs <- a.runWorker(ctx, s, worker.ServerConfig{Concurrency: 4})
+		errs <- a.runWorker(ctx, s, worker.ServerConfig{Concurrency: 4}, time.Minute)
 	}()
 	t0 := time.Now()
 	var st campaigns.Stats

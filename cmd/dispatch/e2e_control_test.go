@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -116,4 +119,53 @@ func TestWorkerStopsGracefully(t *testing.T) {
 			t.Errorf("member E%d got %d messages", i, n)
 		}
 	}
+}
+
+func TestKilledWorkerLosesNothing(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	s.members(40)
+	s.env["DISPATCH_EMAIL_RATE"] = "8/s"
+	id := s.campaign(couponCampaign)
+	s.must("campaigns", "schedule", id)
+	s.start("scheduler", "--interval", "100ms", "--batch-size", "4", "--stale-after", "2s")
+
+	// A worker in a process of its own, killed with SIGKILL in the middle of the run.
+	self, err := os.Executable()
+	pgtest.Must(t, "executable", err)
+	child := exec.Command(self, "worker", "--concurrency", "2", "--lease", "2s")
+	child.Env = append(os.Environ(), "DISPATCH_TEST_AS_MAIN=1")
+	for k, v := range s.env {
+		child.Env = append(child.Env, k+"="+v)
+	}
+	pgtest.Must(t, "start worker", child.Start())
+	waitFor(t, 30*time.Second, "the first messages", func() bool { return s.smtp.Received() >= 8 })
+	pgtest.Must(t, "kill", child.Process.Signal(syscall.SIGKILL))
+	child.Wait()
+	killedAt := s.smtp.Received()
+	if killedAt >= 40 {
+		t.Fatal("the run had finished before the worker was killed: the test proves nothing")
+	}
+
+	s.start("worker", "--concurrency", "2", "--lease", "2s", "--retry-delay", "200ms")
+	s.waitFinished(id, 90*time.Second)
+	db := s.dbHandle()
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent'`); n != 40 {
+		t.Fatalf("%d of 40 deliveries sent after the kill", n)
+	}
+	// Every member got the message; a duplicate can only come from the chunk in the killed
+	// worker's hands (at most one chunk of a batch, 4 messages, per batch in flight: 2).
+	msgs := s.smtp.Messages()
+	dups := 0
+	for i := 1; i <= 40; i++ {
+		n := countTo(msgs, "m"+strconv.Itoa(i)+"@example.com")
+		if n == 0 {
+			t.Errorf("member E%d got nothing", i)
+		}
+		dups += n - 1
+	}
+	if dups > 8 {
+		t.Fatalf("%d duplicates, more than the killed worker had in hand", dups)
+	}
+	t.Logf("killed after %d messages; %d duplicates", killedAt, dups)
 }

@@ -17,7 +17,7 @@ import (
 func (a *app) workerCommand() *cobra.Command {
 	var concurrency int
 	var queues []string
-	var retryDelay time.Duration
+	var retryDelay, leaseTTL time.Duration
 	cmd := &cobra.Command{
 		Use:   "worker [--concurrency N] [--queues email,sms,print]",
 		Short: "Run a worker daemon: send the queued batches (SIGTERM finishes the message in hand and stops)",
@@ -39,18 +39,19 @@ func (a *app) workerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.runWorker(a.ctx, s, worker.ServerConfig{Concurrency: concurrency, Queues: queues, RetryDelay: retryDelay})
+			return a.runWorker(a.ctx, s, worker.ServerConfig{Concurrency: concurrency, Queues: queues, RetryDelay: retryDelay}, leaseTTL)
 		},
 	}
 	cmd.Flags().IntVar(&concurrency, "concurrency", 10, "batches sent at once (and SMTP connections kept open)")
 	cmd.Flags().StringSliceVar(&queues, "queues", nil, "queues to serve: email, sms, print (default all)")
 	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 0, "fixed delay before a failed batch is retried (default: asynq's exponential backoff)")
 	cmd.Flags().MarkHidden("retry-delay")
+	cmd.Flags().DurationVar(&leaseTTL, "lease", time.Minute, "how long a killed worker's batch stays held before another worker takes it over")
 	return cmd
 }
 
 // runWorker sends batches from the queue until ctx ends, with the channels configured.
-func (a *app) runWorker(ctx context.Context, s *postgres.Store, cfg worker.ServerConfig) error {
+func (a *app) runWorker(ctx context.Context, s *postgres.Store, cfg worker.ServerConfig, leaseTTL time.Duration) error {
 	opt, err := redisOpt(a.cfg.RedisURL)
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func (a *app) runWorker(ctx context.Context, s *postgres.Store, cfg worker.Serve
 		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
 		campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
 	})
-	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret),
+	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret), LeaseTTL: leaseTTL,
 		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)},
 		s, senders, r, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {

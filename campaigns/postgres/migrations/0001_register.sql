@@ -199,7 +199,7 @@ CREATE TABLE batches (
   batch        integer NOT NULL,
   size         integer NOT NULL,
   enqueued_at  timestamptz,
-  enqueues     integer NOT NULL DEFAULT 0,
+  enqueues     integer NOT NULL DEFAULT 0,   -- generation of the current task (worker.TaskID)
   lease_until  timestamptz,
   lease_owner  text,
   done_at      timestamptz,

@@ -104,7 +104,7 @@ UPDATE runs SET status = 'running', selected_at = now() WHERE id = $1
 -- name: batches-to-enqueue
 -- Batches never enqueued, and batches enqueued before $1 that are not done and not held by a
 -- worker: their task may have been lost (Redis restarted, a task deleted from the dashboard).
-SELECT b.run_id, b.channel, b.batch, b.size, b.enqueued_at
+SELECT b.run_id, b.channel, b.batch, b.size, b.enqueued_at, b.enqueues
 FROM batches b JOIN runs r ON r.id = b.run_id
 WHERE r.status IN ('selecting', 'running') AND b.done_at IS NULL
   AND (b.enqueued_at IS NULL OR b.enqueued_at < $1)
@@ -113,8 +113,9 @@ ORDER BY b.enqueued_at NULLS FIRST, b.run_id, b.channel, b.batch
 LIMIT $2
 
 -- name: mark-enqueued
-UPDATE batches b SET enqueued_at = now(), enqueues = b.enqueues + v.counted
-FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[]) AS v(run_id, channel, batch, counted)
+-- enqueues is the generation of the batch's current task (see worker.TaskID); 0: unchanged.
+UPDATE batches b SET enqueued_at = now(), enqueues = greatest(b.enqueues, v.generation)
+FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[]) AS v(run_id, channel, batch, generation)
 WHERE b.run_id = v.run_id AND b.channel = v.channel AND b.batch = v.batch
 
 -- name: finish-runs
