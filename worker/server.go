@@ -46,12 +46,17 @@ func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerC
 		retryDelay = func(int, error, *asynq.Task) time.Duration { return cfg.RetryDelay }
 	}
 	srv := asynq.NewServer(redis, asynq.Config{
-		RetryDelayFunc:  retryDelay,
-		Concurrency:     cfg.Concurrency,
-		Queues:          queues,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          asynqLogger{log},
-		LogLevel:        asynq.WarnLevel,
+		RetryDelayFunc: retryDelay,
+		// An idle worker looks for work every 100 ms (asynq's default is a second): the first
+		// message of a run goes out within a second of the run starting.
+		TaskCheckInterval: 100 * time.Millisecond,
+		// Retried batches come back within a second of their backoff (default: 5 s).
+		DelayedTaskCheckInterval: time.Second,
+		Concurrency:              cfg.Concurrency,
+		Queues:                   queues,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		Logger:                   asynqLogger{log},
+		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			if err == errStopping || err == errLeased {
 				return
