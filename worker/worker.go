@@ -233,19 +233,32 @@ func (w *Worker) sendBatch(ctx context.Context, b campaigns.Batch, sender Sender
 	if err != nil {
 		return false, err
 	}
+	// keepLease renews the lease when a third of it has passed: called before every message, so that
+	// a slow chunk (a low send rate) never outlives it and lets another worker in beside this one.
 	leased := time.Now()
+	keepLease := func() error {
+		if time.Since(leased) < w.cfg.LeaseTTL/3 {
+			return nil
+		}
+		held, _, err := w.store.LeaseBatch(ctx, b, w.cfg.Owner, w.cfg.LeaseTTL)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return errLeased // lost: another worker has the batch now
+		}
+		leased = time.Now()
+		return nil
+	}
 	for start := 0; start < len(deliveries); start += w.cfg.CheckEvery {
 		if w.stopping.Load() {
 			return false, errStopping
 		}
-		if time.Since(leased) > w.cfg.LeaseTTL/3 {
-			if _, _, err := w.store.LeaseBatch(ctx, b, w.cfg.Owner, w.cfg.LeaseTTL); err != nil {
-				return false, err
-			}
-			leased = time.Now()
+		if err := keepLease(); err != nil {
+			return false, err
 		}
 		chunk := deliveries[start:min(start+w.cfg.CheckEvery, len(deliveries))]
-		paused, err := w.sendChunk(ctx, run, chunk, sender)
+		paused, err := w.sendChunk(ctx, run, chunk, sender, keepLease)
 		if err != nil || paused {
 			return false, err
 		}
@@ -255,7 +268,7 @@ func (w *Worker) sendBatch(ctx context.Context, b campaigns.Batch, sender Sender
 
 // sendChunk re-checks a few deliveries just before sending them, issues their coupons, and sends.
 // paused reports that the run stopped running: the rest of the batch waits.
-func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campaigns.Delivery, sender Sender) (paused bool, err error) {
+func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campaigns.Delivery, sender Sender, keepLease func() error) (paused bool, err error) {
 	ids := make([]int64, len(chunk))
 	for i, d := range chunk {
 		ids[i] = d.ID
@@ -306,11 +319,6 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 			return false, err
 		}
 	}
-	if w.limiter != nil {
-		if err := w.limiter.Wait(ctx, send[0].Channel, len(send)); err != nil {
-			return false, err
-		}
-	}
 	if len(coupons) > 0 {
 		w.log.Info("coupons issued", slog.Int64("campaign_id", run.CampaignID), slog.Int64("run_id", run.ID),
 			slog.String("channel", string(send[0].Channel)), slog.Int("codes", len(coupons)),
@@ -326,6 +334,15 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 		w.metrics.Outcome(chunk[0].Channel, "sent", len(sent))
 	}()
 	for _, d := range send {
+		if w.limiter != nil {
+			// Per message, so that a slow rate never holds a whole chunk (and the lease) waiting.
+			if err := w.limiter.Wait(ctx, d.Channel, 1); err != nil {
+				return false, err
+			}
+		}
+		if err := keepLease(); err != nil {
+			return false, err
+		}
 		var coupon *campaigns.IssuedCoupon
 		if c, ok := coupons[d.ID]; ok {
 			coupon = &c
