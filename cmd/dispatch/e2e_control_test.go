@@ -169,3 +169,27 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	}
 	t.Logf("killed after %d messages; %d duplicates", killedAt, dups)
 }
+
+func TestSendRateHoldsAcrossWorkers(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	s.members(50)
+	s.env["DISPATCH_EMAIL_RATE"] = "10/s"
+	id := s.campaign(couponCampaign)
+	s.must("campaigns", "schedule", id)
+	s.start("scheduler", "--interval", "100ms", "--batch-size", "5")
+	// Three workers, each with four batches at once: together they may still send 10 a second only.
+	for i := 0; i < 3; i++ {
+		s.start("worker", "--concurrency", "4")
+	}
+	s.waitFinished(id, 60*time.Second)
+	var span float64
+	pgtest.Must(t, "span", s.dbHandle().Get(&span, `SELECT extract(epoch FROM max(sent_at) - min(sent_at)) FROM deliveries`))
+	// 50 messages at 10/s with a burst of 10: at least 4 s from the first to the last.
+	if span < 3.5 || span > 15 {
+		t.Fatalf("50 messages took %.1f s; at 10/s they take about 4 s", span)
+	}
+	if n := len(s.smtp.Messages()); n != 50 {
+		t.Fatalf("%d messages", n)
+	}
+}
