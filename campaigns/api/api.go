@@ -33,6 +33,8 @@ type Config struct {
 	Metrics http.Handler
 	// Ready reports whether the queue's Redis answers, for /readyz; nil: not checked.
 	Ready func(ctx context.Context) error
+	// Marketing serves the JSON API under /api/; nil: not served.
+	Marketing *Marketing
 }
 
 // Server is the HTTP handler of `dispatch serve`.
@@ -50,6 +52,9 @@ func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: store, log: log, mux: http.NewServeMux()}
 	s.routes()
+	if cfg.Marketing != nil {
+		s.marketingRoutes(cfg.Marketing)
+	}
 	return s, nil
 }
 
@@ -63,6 +68,9 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)
 	}

@@ -25,6 +25,14 @@ func (a *app) composer(secret string) (*worker.Worker, error) {
 		MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)}, nil, nil, r, nil, nil, a.log)
 }
 
+// previewCoupon is the stand-in coupon of previews and test sends: a placeholder code, never issued.
+func previewCoupon(spec campaigns.Spec) *campaigns.IssuedCoupon {
+	if spec.Coupon == nil {
+		return nil
+	}
+	return &campaigns.IssuedCoupon{Code: previewCode, ValidUntil: time.Now().AddDate(0, 0, spec.Coupon.ValidDays)}
+}
+
 func (a *app) previewCommand() *cobra.Command {
 	var memberID, channel string
 	cmd := &cobra.Command{
@@ -63,11 +71,7 @@ func (a *app) previewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var coupon *campaigns.IssuedCoupon
-			if c.Spec.Coupon != nil {
-				coupon = &campaigns.IssuedCoupon{Code: previewCode, ValidUntil: time.Now().AddDate(0, 0, c.Spec.Coupon.ValidDays)}
-			}
-			msg, err := w.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: m}, coupon, false)
+			msg, err := w.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: m}, previewCoupon(c.Spec), false)
 			if err != nil {
 				return err
 			}
@@ -144,11 +148,7 @@ func (a *app) testSendCommand() *cobra.Command {
 			sample := templates.SampleData(string(c.Spec.Kind), language)
 			member := campaigns.Member{FirstName: sample.FirstName, LastName: sample.LastName, Email: addr, Street: sample.Street,
 				PostalCode: sample.PostalCode, City: sample.City, Country: sample.Country, Language: language}
-			var coupon *campaigns.IssuedCoupon
-			if c.Spec.Coupon != nil {
-				coupon = &campaigns.IssuedCoupon{Code: previewCode, ValidUntil: time.Now().AddDate(0, 0, c.Spec.Coupon.ValidDays)}
-			}
-			msg, err := w.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: member}, coupon, true)
+			msg, err := w.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: member}, previewCoupon(c.Spec), true)
 			if err != nil {
 				return err
 			}
