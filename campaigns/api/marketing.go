@@ -166,13 +166,13 @@ func (m *Marketing) campaignAction(w http.ResponseWriter, r *http.Request, u cam
 		if err := decodeJSON(r, &body); err != nil {
 			return err
 		}
-		c, err := m.Store.Campaign(ctx, id)
-		if err != nil {
-			return err
+		c, cerr := m.Store.Campaign(ctx, id)
+		if cerr != nil {
+			return cerr
 		}
-		at, err := m.FirstRun(c.Spec, body.At)
-		if err != nil {
-			return campaigns.Invalid("at", err.Error())
+		at, aerr := m.FirstRun(c.Spec, body.At)
+		if aerr != nil {
+			return campaigns.Invalid("at", aerr.Error())
 		}
 		err = m.Store.ScheduleCampaign(ctx, id, at, u.Name)
 	case "pause":

@@ -89,8 +89,13 @@ func TestHTTPAPI(t *testing.T) {
 	if code, _, raw := s.call("GET", "/api/campaigns/"+id+"/stats", marketer, "", ""); code != 200 || !strings.Contains(raw, `"sent":1`) {
 		t.Fatalf("stats: %d %s", code, raw)
 	}
-	if code, body, _ := s.call("POST", "/api/campaigns/"+id+"/pause", marketer, "", ""); code != 409 || !strings.Contains(body["error"].(string), "finished") {
-		t.Fatalf("pausing a finished campaign: %d %v", code, body)
+	for _, action := range []string{"pause", "resume", "cancel"} {
+		if code, body, _ := s.call("POST", "/api/campaigns/"+id+"/"+action, marketer, "", ""); code != 409 || !strings.Contains(fmt.Sprint(body["error"]), "finished") {
+			t.Fatalf("%s of a finished campaign: %d %v", action, code, body)
+		}
+	}
+	if code, body, _ := s.call("POST", "/api/campaigns/"+id+"/schedule", marketer, "application/json", `{"at":"tomorrow"}`); code != 422 || !strings.Contains(fmt.Sprint(body["error"]), "at:") {
+		t.Fatalf("schedule at a bad time: %d %v", code, body)
 	}
 
 	// The coupon: shown, redeemed once.
