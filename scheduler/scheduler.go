@@ -23,7 +23,7 @@ type Store interface {
 	StartDueRuns(ctx context.Context, now time.Time, next campaigns.NextRunFunc) ([]int64, error)
 	RunsToSelect(ctx context.Context) ([]int64, error)
 	SelectRun(ctx context.Context, runID int64, opt campaigns.SelectOptions) (campaigns.SelectResult, error)
-	BatchesToEnqueue(ctx context.Context, staleBefore time.Time, limit int) ([]campaigns.Batch, error)
+	BatchesToEnqueue(ctx context.Context, staleBefore time.Time, limit int, waiting []campaigns.Channel) ([]campaigns.Batch, error)
 	MarkEnqueued(ctx context.Context, batches []campaigns.Batch, generations []int) error
 	FinishRuns(ctx context.Context) ([]int64, error)
 }
@@ -49,6 +49,8 @@ type Config struct {
 	EnqueueChunk int
 	// Clock tells the time. Default time.Now; tests set it to walk through cron ticks.
 	Clock func() time.Time
+	// QuietHours is when SMS batches are not enqueued (they wait for the morning). Zero: never.
+	QuietHours campaigns.QuietHours
 }
 
 // Validate fills defaults and checks the values.
@@ -213,9 +215,14 @@ func (s *Scheduler) selectRun(ctx context.Context, id int64) error {
 
 // enqueue puts every batch that needs it into the queue, a chunk at a time.
 func (s *Scheduler) enqueue(ctx context.Context) error {
-	staleBefore := s.cfg.Clock().Add(-s.cfg.StaleAfter)
+	now := s.cfg.Clock()
+	staleBefore := now.Add(-s.cfg.StaleAfter)
+	var waiting []campaigns.Channel
+	if s.cfg.QuietHours.Contains(now) {
+		waiting = append(waiting, campaigns.SMS)
+	}
 	for {
-		batches, err := s.store.BatchesToEnqueue(ctx, staleBefore, s.cfg.EnqueueChunk)
+		batches, err := s.store.BatchesToEnqueue(ctx, staleBefore, s.cfg.EnqueueChunk, waiting)
 		if err != nil || len(batches) == 0 {
 			return err
 		}

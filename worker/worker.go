@@ -93,6 +93,8 @@ type Config struct {
 	Secret []byte
 	// MessageIDDomain is the domain of Message-IDs. Default: the domain of From, else "dispatch.local".
 	MessageIDDomain string
+	// QuietHours is when no SMS is sent: a batch met in them is given back until the morning.
+	QuietHours campaigns.QuietHours
 }
 
 // Validate fills defaults and checks the required fields.
@@ -253,6 +255,11 @@ func (w *Worker) sendBatch(ctx context.Context, b campaigns.Batch, sender Sender
 	for start := 0; start < len(deliveries); start += w.cfg.CheckEvery {
 		if w.stopping.Load() {
 			return false, errStopping
+		}
+		if b.Channel == campaigns.SMS && w.cfg.QuietHours.Contains(time.Now()) {
+			// Quiet hours: the batch waits, unfinished; the scheduler enqueues it again after them.
+			w.log.Info("quiet hours: SMS batch waits for the morning", slog.Int64("run_id", b.RunID), slog.Int("batch", b.Batch))
+			return false, nil
 		}
 		if err := keepLease(); err != nil {
 			return false, err

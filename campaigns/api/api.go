@@ -35,6 +35,8 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Marketing serves the JSON API under /api/; nil: not served.
 	Marketing *Marketing
+	// Hooks serves the SMS gateway's callbacks under /hooks/sms/; nil: not served.
+	Hooks HookStore
 }
 
 // Server is the HTTP handler of `dispatch serve`.
@@ -54,6 +56,9 @@ func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 	s.routes()
 	if cfg.Marketing != nil {
 		s.marketingRoutes(cfg.Marketing)
+	}
+	if cfg.Hooks != nil {
+		s.hookRoutes(cfg.Hooks)
 	}
 	return s, nil
 }

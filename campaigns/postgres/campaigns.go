@@ -359,10 +359,15 @@ SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM skips)`, args
 }
 
 // BatchesToEnqueue returns up to limit batches of running runs that are not done and either were
-// never enqueued or were enqueued before staleBefore and are held by no worker.
-func (s *Store) BatchesToEnqueue(ctx context.Context, staleBefore time.Time, limit int) ([]campaigns.Batch, error) {
+// never enqueued or were enqueued before staleBefore and are held by no worker. Batches of the
+// channels in waiting are left for later.
+func (s *Store) BatchesToEnqueue(ctx context.Context, staleBefore time.Time, limit int, waiting []campaigns.Channel) ([]campaigns.Batch, error) {
 	var out []campaigns.Batch
-	if err := s.db.SelectContext(ctx, &out, s.q("batches-to-enqueue"), staleBefore, limit); err != nil {
+	wait := make([]string, len(waiting))
+	for i, c := range waiting {
+		wait[i] = string(c)
+	}
+	if err := s.db.SelectContext(ctx, &out, s.q("batches-to-enqueue"), staleBefore, limit, pq.Array(wait)); err != nil {
 		return nil, fmt.Errorf("batches to enqueue: %w", err)
 	}
 	return out, nil

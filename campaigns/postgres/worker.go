@@ -190,3 +190,23 @@ func (s *Store) selectPrepared(ctx context.Context, dest any, name string, args 
 	}
 	return st.SelectContext(ctx, dest, args...)
 }
+
+// MembersByPhone returns the members with the E.164 number (usually one; a family may share one).
+func (s *Store) MembersByPhone(ctx context.Context, phone string) ([]int64, error) {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, s.q("members-by-phone"), phone); err != nil {
+		return nil, fmt.Errorf("members by phone: %w", err)
+	}
+	return ids, nil
+}
+
+// RecordDeliveryReport records a gateway's report on the message with its id; failed marks the
+// delivery failed. found is false when no delivery has that id.
+func (s *Store) RecordDeliveryReport(ctx context.Context, ch campaigns.Channel, providerRef, status string, failed bool) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q("delivery-report"), ch, providerRef, status, failed)
+	if err != nil {
+		return false, fmt.Errorf("delivery report: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}

@@ -118,6 +118,7 @@ Configuration comes from DISPATCH_* environment variables; the flags below overr
 		a.serveCommand(),
 		a.workerCommand(),
 		a.demoCommand(),
+		a.smsHooksCommand(),
 	)
 	return root
 }

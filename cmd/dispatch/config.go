@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/jacksmood/dispatch/campaigns"
 )
 
 // config is dispatch's configuration as the environment (and flags, which override it) give it.
@@ -31,6 +33,8 @@ type config struct {
 	EmailRate   rate
 	SMSRate     rate
 	User        string
+	// QuietHours is when no marketing SMS is sent.
+	QuietHours campaigns.QuietHours
 	// UnsubscribeMailto is the address of the mailto: List-Unsubscribe; empty: https only.
 	UnsubscribeMailto string
 }
@@ -150,6 +154,8 @@ var settings = []setting{
 			c.Timezone = loc
 			return nil
 		}},
+	{"DISPATCH_SMS_QUIET_HOURS", "", "21:00-09:00", "when no marketing SMS is sent, in DISPATCH_TIMEZONE (off: never quiet)",
+		func(c *config, v string) (err error) { c.QuietHours, err = campaigns.ParseQuietHours(v, c.Timezone); return err }},
 	{"DISPATCH_TEMPLATE_DIR", "template-dir", "", "folder of templates that add to or override the built-in ones",
 		func(c *config, v string) error {
 			if v != "" {

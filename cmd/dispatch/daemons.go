@@ -73,6 +73,7 @@ func (a *app) runScheduler(ctx context.Context, s *postgres.Store, cfg scheduler
 	q := worker.NewQueue(opt)
 	defer q.Close()
 	cfg.Location = a.cfg.Timezone
+	cfg.QuietHours = a.cfg.QuietHours
 	sch, err := scheduler.New(cfg, s, q, a.log)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -36,6 +37,23 @@ func (a *app) serveCommand() *cobra.Command {
 				return err
 			}
 			return a.serve(ln)
+		},
+	}
+}
+
+func (a *app) smsHooksCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "sms-hooks",
+		Short: "Print the callback URLs to give the SMS gateway (inbound STOP, delivery reports)",
+		Args:  args(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.requireSecret(); err != nil {
+				return err
+			}
+			key := api.HookKey([]byte(a.cfg.Secret))
+			fmt.Fprintf(a.stdout, "inbound messages (STOP): %s/hooks/sms/inbound?key=%s\n", a.cfg.PublicURL, key)
+			fmt.Fprintf(a.stdout, "delivery reports:        %s/hooks/sms/status?key=%s\n", a.cfg.PublicURL, key)
+			return nil
 		},
 	}
 }
@@ -75,6 +93,7 @@ func (a *app) serve(ln net.Listener) error {
 			},
 			Location: a.cfg.Timezone,
 		},
+		Hooks:   s,
 		Secret:  []byte(a.cfg.Secret),
 		Ops:     ops,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

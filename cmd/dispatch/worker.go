@@ -72,7 +72,7 @@ func (a *app) runWorker(ctx context.Context, s *postgres.Store, cfg worker.Serve
 		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
 		campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
 	})
-	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret), LeaseTTL: leaseTTL,
+	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret), LeaseTTL: leaseTTL, QuietHours: a.cfg.QuietHours,
 		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)},
 		s, senders, r, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {

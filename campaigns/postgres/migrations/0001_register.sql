@@ -190,6 +190,8 @@ CREATE TABLE deliveries (
 CREATE UNIQUE INDEX deliveries_run_member ON deliveries (run_id, channel, member_id);
 CREATE INDEX deliveries_batch ON deliveries (run_id, channel, batch);
 CREATE INDEX deliveries_member ON deliveries (member_id);
+-- SMS delivery reports name the message by the gateway's id.
+CREATE INDEX deliveries_provider_ref ON deliveries (provider_ref) WHERE channel = 'sms';
 
 -- The unit of work in the queue: a batch of a run's deliveries on one channel. The asynq task names
 -- the batch, never a member; the lease keeps two workers from sending the same batch at once.

@@ -104,11 +104,13 @@ UPDATE runs SET status = 'running', selected_at = now() WHERE id = $1
 -- name: batches-to-enqueue
 -- Batches never enqueued, and batches enqueued before $1 that are not done and not held by a
 -- worker: their task may have been lost (Redis restarted, a task deleted from the dashboard).
+-- Channels in $3 wait (SMS in quiet hours).
 SELECT b.run_id, b.channel, b.batch, b.size, b.enqueued_at, b.enqueues
 FROM batches b JOIN runs r ON r.id = b.run_id
 WHERE r.status IN ('selecting', 'running') AND b.done_at IS NULL
   AND (b.enqueued_at IS NULL OR b.enqueued_at < $1)
   AND (b.lease_until IS NULL OR b.lease_until < now())
+  AND NOT (b.channel = ANY($3::text[]))
 ORDER BY b.enqueued_at NULLS FIRST, b.run_id, b.channel, b.batch
 LIMIT $2
 

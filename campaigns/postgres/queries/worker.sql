@@ -81,3 +81,13 @@ INSERT INTO suppressions (channel, key, reason)
 SELECT $2, CASE $2 WHEN 'email' THEN email_key ELSE phone_key END, 'bounce'
 FROM members WHERE id = $1 AND CASE $2 WHEN 'email' THEN email_key ELSE phone_key END IS NOT NULL
 ON CONFLICT (channel, key) DO NOTHING
+
+-- name: members-by-phone
+SELECT id FROM members WHERE phone = $1 ORDER BY id
+
+-- name: delivery-report
+-- A gateway's report on a message it took: a failure makes the delivery failed with the report;
+-- a success is noted in the reason. Looked up by the gateway's id (deliveries_provider_ref).
+UPDATE deliveries SET status = CASE WHEN $4 THEN 'failed' ELSE status END,
+       reason = 'delivery report: ' || $3, updated_at = now()
+WHERE channel = $1 AND provider_ref = $2 AND status IN ('sent', 'failed')
