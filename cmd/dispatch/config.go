@@ -155,7 +155,10 @@ var settings = []setting{
 			return nil
 		}},
 	{"DISPATCH_SMS_QUIET_HOURS", "", "21:00-09:00", "when no marketing SMS is sent, in DISPATCH_TIMEZONE (off: never quiet)",
-		func(c *config, v string) (err error) { c.QuietHours, err = campaigns.ParseQuietHours(v, c.Timezone); return err }},
+		func(c *config, v string) (err error) {
+			c.QuietHours, err = campaigns.ParseQuietHours(v, c.Timezone)
+			return err
+		}},
 	{"DISPATCH_TEMPLATE_DIR", "template-dir", "", "folder of templates that add to or override the built-in ones",
 		func(c *config, v string) error {
 			if v != "" {
