@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
 
+	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/campaigns/postgres"
 	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/worker"
@@ -55,7 +56,7 @@ func (a *app) schedulerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.runScheduler(a.ctx, s, cfg)
+			return a.runScheduler(a.ctx, s, cfg, a.cfg.QuietHours)
 		},
 	}
 	cmd.Flags().DurationVar(&cfg.Interval, "interval", 2*time.Second, "time between passes")
@@ -65,7 +66,7 @@ func (a *app) schedulerCommand() *cobra.Command {
 }
 
 // runScheduler runs the scheduler daemon until ctx ends.
-func (a *app) runScheduler(ctx context.Context, s *postgres.Store, cfg scheduler.Config) error {
+func (a *app) runScheduler(ctx context.Context, s *postgres.Store, cfg scheduler.Config, quiet campaigns.QuietHours) error {
 	opt, err := redisOpt(a.cfg.RedisURL)
 	if err != nil {
 		return err
@@ -73,7 +74,7 @@ func (a *app) runScheduler(ctx context.Context, s *postgres.Store, cfg scheduler
 	q := worker.NewQueue(opt)
 	defer q.Close()
 	cfg.Location = a.cfg.Timezone
-	cfg.QuietHours = a.cfg.QuietHours
+	cfg.QuietHours = quiet
 	sch, err := scheduler.New(cfg, s, q, a.log)
 	if err != nil {
 		return err

@@ -25,7 +25,7 @@ import (
 var demoCampaign = campaigns.Spec{
 	Name:     "Demo: joulukuponki 2026",
 	Kind:     campaigns.KindCoupon,
-	Channels: []campaigns.Channel{campaigns.Email},
+	Channels: []campaigns.Channel{campaigns.Email, campaigns.SMS},
 	Template: "coupon",
 	Segment:  campaigns.Segment{Languages: []campaigns.Language{campaigns.Finnish, campaigns.Swedish, campaigns.English}},
 	Coupon:   &campaigns.CouponSpec{Discount: "-20 %", ValidDays: 30},
@@ -92,6 +92,19 @@ func (a *app) demo(members int, out string) error {
 		fmt.Fprintf(a.stdout, "embedded SMTP catcher on %s writes each email to %s/\n", catcher.Addr(), mailDir)
 	}
 
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	smsPath := filepath.Join(out, "sms.log")
+	smsLog, err := os.OpenFile(smsPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer smsLog.Close()
+	if a.getenv("DISPATCH_SMS_URL") == "" {
+		fmt.Fprintf(a.stdout, "SMS go to %s\n", smsPath)
+	}
+
 	spec := demoCampaign
 	if err := spec.Validate(); err != nil {
 		return err
@@ -114,11 +127,12 @@ func (a *app) demo(members int, out string) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		errs <- a.runScheduler(ctx, s, scheduler.Config{Interval: 200 * time.Millisecond})
+		// The demo runs whatever the hour: no quiet hours for its SMS.
+		errs <- a.runScheduler(ctx, s, scheduler.Config{Interval: 200 * time.Millisecond}, campaigns.QuietHours{})
 	}()
 	go func() {
 		defer wg.Done()
-		errs <- a.runWorker(ctx, s, worker.ServerConfig{Concurrency: 4}, time.Minute)
+		errs <- a.runWorker(ctx, s, workerOptions{server: worker.ServerConfig{Concurrency: 4}, lease: time.Minute, smsLog: smsLog})
 	}()
 	t0 := time.Now()
 	var st campaigns.Stats
@@ -149,6 +163,7 @@ func (a *app) demo(members int, out string) error {
 	if !a.cfg.SMTPURLSet {
 		fmt.Fprintf(w, "  %s/*.eml\tthe emails, as the members' mail servers got them\n", mailDir)
 	}
+	fmt.Fprintf(w, "  %s\tthe SMS (log:// gateway)\n", smsPath)
 	fmt.Fprintf(w, "  dispatch campaigns status %d\tthe run's figures (--json for JSON)\n", c.ID)
 	if code != "" {
 		fmt.Fprintf(w, "  dispatch coupons show %s\ta coupon code from the ledger\n", code)

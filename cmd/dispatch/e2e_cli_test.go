@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -88,13 +89,19 @@ func TestDemo(t *testing.T) {
 	out := t.TempDir()
 	stdout := c.must("demo", "--members", "300", "--out", out)
 	db := c.dbHandle()
-	sent := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent'`)
+	sent := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent' AND channel = 'email'`)
 	files, err := filepath.Glob(filepath.Join(out, "mail", "*.eml"))
 	pgtest.Must(t, "glob", err)
 	if sent < 50 || len(files) != sent {
-		t.Fatalf("demo sent %d, wrote %d .eml files", sent, len(files))
+		t.Fatalf("demo sent %d emails, wrote %d .eml files", sent, len(files))
 	}
-	for _, want := range []string{"seeded 300 members", "finished in", "sent " + strconv.Itoa(sent), "dispatch coupons show "} {
+	smsSent := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent' AND channel = 'sms'`)
+	smsLog, err := os.ReadFile(filepath.Join(out, "sms.log"))
+	pgtest.Must(t, "sms.log", err)
+	if lines := strings.Count(string(smsLog), "\n"); smsSent < 10 || lines != smsSent {
+		t.Fatalf("demo sent %d SMS, sms.log has %d lines", smsSent, lines)
+	}
+	for _, want := range []string{"seeded 300 members", "finished in", "sent " + strconv.Itoa(sent), "sent " + strconv.Itoa(smsSent), "dispatch coupons show "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -12,6 +13,7 @@ import (
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker"
 	"github.com/jacksmood/dispatch/worker/email"
+	"github.com/jacksmood/dispatch/worker/sms"
 )
 
 func (a *app) workerCommand() *cobra.Command {
@@ -39,7 +41,10 @@ func (a *app) workerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.runWorker(a.ctx, s, worker.ServerConfig{Concurrency: concurrency, Queues: queues, RetryDelay: retryDelay}, leaseTTL)
+			return a.runWorker(a.ctx, s, workerOptions{
+				server: worker.ServerConfig{Concurrency: concurrency, Queues: queues, RetryDelay: retryDelay},
+				lease:  leaseTTL, smsLog: a.stdout, quiet: a.cfg.QuietHours,
+			})
 		},
 	}
 	cmd.Flags().IntVar(&concurrency, "concurrency", 10, "batches sent at once (and SMTP connections kept open)")
@@ -50,8 +55,16 @@ func (a *app) workerCommand() *cobra.Command {
 	return cmd
 }
 
+// workerOptions are what differ between `dispatch worker` and the demo's in-process worker.
+type workerOptions struct {
+	server worker.ServerConfig
+	lease  time.Duration
+	smsLog io.Writer // where log:// SMS go
+	quiet  campaigns.QuietHours
+}
+
 // runWorker sends batches from the queue until ctx ends, with the channels configured.
-func (a *app) runWorker(ctx context.Context, s *postgres.Store, cfg worker.ServerConfig, leaseTTL time.Duration) error {
+func (a *app) runWorker(ctx context.Context, s *postgres.Store, o workerOptions) error {
 	opt, err := redisOpt(a.cfg.RedisURL)
 	if err != nil {
 		return err
@@ -60,23 +73,27 @@ func (a *app) runWorker(ctx context.Context, s *postgres.Store, cfg worker.Serve
 	if err != nil {
 		return err
 	}
-	mailer, err := email.New(email.Config{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Connections: max(cfg.Concurrency, 1)}, a.log)
+	mailer, err := email.New(email.Config{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Connections: max(o.server.Concurrency, 1)}, a.log)
 	if err != nil {
 		return err
 	}
 	defer mailer.Close()
-	senders := map[campaigns.Channel]worker.Sender{campaigns.Email: email.Channel{Sender: mailer}}
+	texter, err := sms.New(sms.Config{URL: a.cfg.SMSURL, Log: o.smsLog}, a.log)
+	if err != nil {
+		return err
+	}
+	senders := map[campaigns.Channel]worker.Sender{campaigns.Email: email.Channel{Sender: mailer}, campaigns.SMS: texter}
 	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB})
 	defer rdb.Close()
 	limiter := worker.NewRedisLimiter(rdb, map[campaigns.Channel]worker.Rate{
 		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
 		campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
 	})
-	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret), LeaseTTL: leaseTTL, QuietHours: a.cfg.QuietHours,
+	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret), LeaseTTL: o.lease, QuietHours: o.quiet,
 		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)},
 		s, senders, r, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {
 		return err
 	}
-	return worker.Serve(ctx, opt, w, cfg, a.log)
+	return worker.Serve(ctx, opt, w, o.server, a.log)
 }
