@@ -444,3 +444,19 @@ func (w *Worker) Compose(run campaigns.Run, d campaigns.Delivery, coupon *campai
 	msg.Content = content
 	return msg, nil
 }
+
+// Letter is one printed letter of a print batch: the member's name and address as the envelope
+// window needs them, the rendered letter, and its coupon code (empty for a newsletter).
+type Letter struct {
+	DeliveryID int64
+	Member     campaigns.Member
+	Content    templates.Message
+	CouponCode string
+}
+
+// PrintSender writes a whole print batch for the print house: the letters in the order given (by
+// postal code), as one PDF with a CSV manifest. name is unique per (run, batch) and the same when a
+// batch is written again: writing it again replaces the files whole. ref names what was written.
+type PrintSender interface {
+	SendBatch(ctx context.Context, name string, letters []Letter) (ref string, err error)
+}
