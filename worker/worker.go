@@ -135,6 +135,7 @@ type Worker struct {
 	cfg      Config
 	store    Store
 	senders  map[campaigns.Channel]Sender
+	printer  PrintSender
 	render   *templates.Renderer
 	limiter  Limiter
 	log      *slog.Logger
@@ -151,16 +152,16 @@ type nopMetrics struct{}
 
 func (nopMetrics) Outcome(campaigns.Channel, string, int) {}
 
-// New returns a worker sending through senders (one per channel it serves). limiter and metrics may
-// be nil.
-func New(cfg Config, store Store, senders map[campaigns.Channel]Sender, render *templates.Renderer, limiter Limiter, metrics Metrics, log *slog.Logger) (*Worker, error) {
+// New returns a worker sending email and SMS through senders (one per channel it serves) and letters
+// through printer (nil: no postal channel). limiter and metrics may be nil.
+func New(cfg Config, store Store, senders map[campaigns.Channel]Sender, printer PrintSender, render *templates.Renderer, limiter Limiter, metrics Metrics, log *slog.Logger) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if metrics == nil {
 		metrics = nopMetrics{}
 	}
-	return &Worker{cfg: cfg, store: store, senders: senders, render: render, limiter: limiter, metrics: metrics, log: log}, nil
+	return &Worker{cfg: cfg, store: store, senders: senders, printer: printer, render: render, limiter: limiter, metrics: metrics, log: log}, nil
 }
 
 // Handler routes the deliver:* task types to the worker.
@@ -169,6 +170,9 @@ func (w *Worker) Handler() asynq.Handler {
 	for ch := range w.senders {
 		_, typ := QueueOf(ch)
 		mux.HandleFunc(typ, w.ProcessBatch)
+	}
+	if w.printer != nil {
+		mux.HandleFunc(TypeDeliverPostal, w.ProcessBatch)
 	}
 	return mux
 }
@@ -193,7 +197,7 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	b := campaigns.Batch{RunID: p.RunID, Channel: p.Channel, Batch: p.Batch}
 	sender, ok := w.senders[b.Channel]
-	if !ok {
+	if !ok && !(b.Channel == campaigns.Postal && w.printer != nil) {
 		return fmt.Errorf("no sender for channel %s: %w", b.Channel, asynq.SkipRetry)
 	}
 	held, done, err := w.store.LeaseBatch(ctx, b, w.cfg.Owner, w.cfg.LeaseTTL)
@@ -214,8 +218,83 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 			w.log.Error("release batch", slog.Int64("run_id", b.RunID), slog.String("channel", string(b.Channel)), slog.Int("batch", b.Batch), "err", err)
 		}
 	}()
-	finished, err = w.sendBatch(ctx, b, sender)
+	if b.Channel == campaigns.Postal {
+		finished, err = w.printBatch(ctx, b)
+	} else {
+		finished, err = w.sendBatch(ctx, b, sender)
+	}
 	return err
+}
+
+// printBatch writes a batch of letters as one print batch: every letter re-checked, its coupon
+// issued, rendered, the whole batch written at once, and every letter recorded sent with the
+// batch's file as its reference. A batch written again (after a crash before the record) replaces
+// its files whole, with the same codes.
+func (w *Worker) printBatch(ctx context.Context, b campaigns.Batch) (finished bool, err error) {
+	run, err := w.store.RunForWorker(ctx, b.RunID)
+	if err != nil {
+		if errors.Is(err, campaigns.ErrNotFound) {
+			return true, nil
+		}
+		return false, err
+	}
+	if !run.Status.Sending() {
+		return run.Status != campaigns.RunPaused, nil
+	}
+	deliveries, err := w.store.BatchDeliveries(ctx, b)
+	if err != nil {
+		return false, err
+	}
+	var letters []Letter
+	var issued map[int64]campaigns.IssuedCoupon
+	// A print batch is one chunk: every letter is re-checked just before the batch is written.
+	keep, paused, err := w.recheck(ctx, deliveries)
+	if err != nil || paused {
+		return false, err
+	}
+	if len(keep) == 0 {
+		return true, nil
+	}
+	if issued, err = w.issueCoupons(ctx, run, keep); err != nil {
+		return false, err
+	}
+	for _, d := range keep {
+		var coupon *campaigns.IssuedCoupon
+		if c, ok := issued[d.ID]; ok {
+			coupon = &c
+		}
+		msg, err := w.Compose(run, d, coupon, false)
+		if err != nil {
+			w.metrics.Outcome(d.Channel, "failed", 1)
+			if err := w.store.MarkFinal(ctx, d.ID, "failed", "render: "+err.Error()); err != nil {
+				return false, err
+			}
+			continue
+		}
+		l := Letter{DeliveryID: d.ID, Member: d.Member, Content: msg.Content}
+		if coupon != nil {
+			l.CouponCode = coupon.Code
+		}
+		letters = append(letters, l)
+	}
+	if len(letters) == 0 {
+		return true, nil
+	}
+	ref, err := w.printer.SendBatch(ctx, fmt.Sprintf("run%d-batch%d", b.RunID, b.Batch), letters)
+	if err != nil {
+		return false, fmt.Errorf("print batch %d of run %d: %w", b.Batch, b.RunID, err)
+	}
+	now := time.Now()
+	sent := make([]campaigns.Sent, len(letters))
+	for i, l := range letters {
+		sent[i] = campaigns.Sent{DeliveryID: l.DeliveryID, At: now, ProviderRef: ref}
+	}
+	if err := w.store.MarkSent(context.WithoutCancel(ctx), sent); err != nil {
+		return false, err
+	}
+	w.metrics.Outcome(campaigns.Postal, "sent", len(sent))
+	w.log.Info("print batch written", slog.Int64("run_id", b.RunID), slog.Int("batch", b.Batch), slog.Int("letters", len(sent)), slog.String("file", ref))
+	return true, nil
 }
 
 // sendBatch sends what is still queued in the batch; finished says the batch needs no more work.
@@ -276,55 +355,13 @@ func (w *Worker) sendBatch(ctx context.Context, b campaigns.Batch, sender Sender
 // sendChunk re-checks a few deliveries just before sending them, issues their coupons, and sends.
 // paused reports that the run stopped running: the rest of the batch waits.
 func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campaigns.Delivery, sender Sender, keepLease func() error) (paused bool, err error) {
-	ids := make([]int64, len(chunk))
-	for i, d := range chunk {
-		ids[i] = d.ID
+	send, paused, err := w.recheck(ctx, chunk)
+	if err != nil || paused || len(send) == 0 {
+		return paused, err
 	}
-	checks, err := w.store.Recheck(ctx, ids)
+	coupons, err := w.issueCoupons(ctx, run, send)
 	if err != nil {
 		return false, err
-	}
-	blocked := make(map[int64]string)
-	var skipIDs []int64
-	var skipReasons []string
-	for _, c := range checks {
-		if !c.RunStatus.Sending() {
-			return true, nil
-		}
-		if c.Reason != "" {
-			blocked[c.DeliveryID] = c.Reason
-			skipIDs = append(skipIDs, c.DeliveryID)
-			skipReasons = append(skipReasons, c.Reason)
-		}
-	}
-	if len(skipIDs) > 0 {
-		if err := w.store.MarkSkipped(ctx, skipIDs, skipReasons); err != nil {
-			return false, err
-		}
-		w.metrics.Outcome(chunk[0].Channel, "skipped", len(skipIDs))
-		for i, id := range skipIDs {
-			w.log.Info("delivery skipped at send time", slog.Int64("delivery_id", id), slog.String("reason", skipReasons[i]))
-		}
-	}
-	send := make([]campaigns.Delivery, 0, len(chunk))
-	for _, d := range chunk {
-		if _, no := blocked[d.ID]; !no {
-			send = append(send, d)
-		}
-	}
-	if len(send) == 0 {
-		return false, nil
-	}
-	var coupons map[int64]campaigns.IssuedCoupon
-	if run.Spec.Kind == campaigns.KindCoupon && run.Spec.Coupon != nil {
-		sendIDs := make([]int64, len(send))
-		for i, d := range send {
-			sendIDs[i] = d.ID
-		}
-		coupons, err = w.store.IssueCoupons(ctx, sendIDs, run.Spec.Coupon.Discount, run.Spec.Coupon.ValidDays, campaigns.NewCouponCode)
-		if err != nil {
-			return false, err
-		}
 	}
 	if len(coupons) > 0 {
 		w.log.Info("coupons issued", slog.Int64("campaign_id", run.CampaignID), slog.Int64("run_id", run.ID),
@@ -363,6 +400,65 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 		}
 	}
 	return false, nil
+}
+
+// recheck asks the store, just before sending, whether each delivery's member may still be reached
+// on its channel and whether the run still runs. It marks the blocked ones skipped with their reason
+// and returns the others; paused reports that the run stopped.
+func (w *Worker) recheck(ctx context.Context, chunk []campaigns.Delivery) (send []campaigns.Delivery, paused bool, err error) {
+	if len(chunk) == 0 {
+		return nil, false, nil
+	}
+	ids := make([]int64, len(chunk))
+	for i, d := range chunk {
+		ids[i] = d.ID
+	}
+	checks, err := w.store.Recheck(ctx, ids)
+	if err != nil {
+		return nil, false, err
+	}
+	blocked := make(map[int64]bool)
+	var skipIDs []int64
+	var skipReasons []string
+	for _, c := range checks {
+		if !c.RunStatus.Sending() {
+			return nil, true, nil
+		}
+		if c.Reason != "" {
+			blocked[c.DeliveryID] = true
+			skipIDs = append(skipIDs, c.DeliveryID)
+			skipReasons = append(skipReasons, c.Reason)
+		}
+	}
+	if len(skipIDs) > 0 {
+		if err := w.store.MarkSkipped(ctx, skipIDs, skipReasons); err != nil {
+			return nil, false, err
+		}
+		w.metrics.Outcome(chunk[0].Channel, "skipped", len(skipIDs))
+		for i, id := range skipIDs {
+			w.log.Info("delivery skipped at send time", slog.Int64("delivery_id", id), slog.String("reason", skipReasons[i]))
+		}
+	}
+	send = make([]campaigns.Delivery, 0, len(chunk))
+	for _, d := range chunk {
+		if !blocked[d.ID] {
+			send = append(send, d)
+		}
+	}
+	return send, false, nil
+}
+
+// issueCoupons gives each delivery of a coupon campaign its code (once: a retried task gets the
+// same codes); for a newsletter it returns nil.
+func (w *Worker) issueCoupons(ctx context.Context, run campaigns.Run, send []campaigns.Delivery) (map[int64]campaigns.IssuedCoupon, error) {
+	if run.Spec.Kind != campaigns.KindCoupon || run.Spec.Coupon == nil || len(send) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(send))
+	for i, d := range send {
+		ids[i] = d.ID
+	}
+	return w.store.IssueCoupons(ctx, ids, run.Spec.Coupon.Discount, run.Spec.Coupon.ValidDays, campaigns.NewCouponCode)
 }
 
 // sendOne renders and sends one delivery. ok reports that the message went out (the caller records

@@ -22,7 +22,7 @@ func (a *app) composer(secret string) (*worker.Worker, error) {
 		return nil, err
 	}
 	return worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(secret),
-		MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)}, nil, nil, r, nil, nil, a.log)
+		MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)}, nil, nil, nil, r, nil, nil, a.log)
 }
 
 // previewCoupon is the stand-in coupon of previews and test sends: a placeholder code, never issued.

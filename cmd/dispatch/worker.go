@@ -91,7 +91,7 @@ func (a *app) runWorker(ctx context.Context, s *postgres.Store, o workerOptions)
 	})
 	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret), LeaseTTL: o.lease, QuietHours: o.quiet,
 		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)},
-		s, senders, r, limiter, worker.NewRedisMetrics(rdb), a.log)
+		s, senders, nil, r, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {
 		return err
 	}
