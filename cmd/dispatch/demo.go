@@ -25,7 +25,7 @@ import (
 var demoCampaign = campaigns.Spec{
 	Name:     "Demo: joulukuponki 2026",
 	Kind:     campaigns.KindCoupon,
-	Channels: []campaigns.Channel{campaigns.Email, campaigns.SMS},
+	Channels: []campaigns.Channel{campaigns.Email, campaigns.SMS, campaigns.Postal},
 	Template: "coupon",
 	Segment:  campaigns.Segment{Languages: []campaigns.Language{campaigns.Finnish, campaigns.Swedish, campaigns.English}},
 	Coupon:   &campaigns.CouponSpec{Discount: "-20 %", ValidDays: 30},
@@ -105,6 +105,11 @@ func (a *app) demo(members int, out string) error {
 		fmt.Fprintf(a.stdout, "SMS go to %s\n", smsPath)
 	}
 
+	printDir := a.cfg.PrintDir
+	if a.getenv("DISPATCH_PRINT_DIR") == "" {
+		printDir = filepath.Join(out, "print")
+	}
+
 	spec := demoCampaign
 	if err := spec.Validate(); err != nil {
 		return err
@@ -132,7 +137,7 @@ func (a *app) demo(members int, out string) error {
 	}()
 	go func() {
 		defer wg.Done()
-		errs <- a.runWorker(ctx, s, workerOptions{server: worker.ServerConfig{Concurrency: 4}, lease: time.Minute, smsLog: smsLog})
+		errs <- a.runWorker(ctx, s, workerOptions{server: worker.ServerConfig{Concurrency: 4}, lease: time.Minute, smsLog: smsLog, printDir: printDir})
 	}()
 	t0 := time.Now()
 	var st campaigns.Stats
@@ -164,6 +169,7 @@ func (a *app) demo(members int, out string) error {
 		fmt.Fprintf(w, "  %s/*.eml\tthe emails, as the members' mail servers got them\n", mailDir)
 	}
 	fmt.Fprintf(w, "  %s\tthe SMS (log:// gateway)\n", smsPath)
+	fmt.Fprintf(w, "  %s/\tthe print batches: PDF, CSV manifest, SHA-256 sums\n", printDir)
 	fmt.Fprintf(w, "  dispatch campaigns status %d\tthe run's figures (--json for JSON)\n", c.ID)
 	if code != "" {
 		fmt.Fprintf(w, "  dispatch coupons show %s\ta coupon code from the ledger\n", code)

@@ -13,6 +13,7 @@ import (
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker"
 	"github.com/jacksmood/dispatch/worker/email"
+	"github.com/jacksmood/dispatch/worker/print"
 	"github.com/jacksmood/dispatch/worker/sms"
 )
 
@@ -57,10 +58,11 @@ func (a *app) workerCommand() *cobra.Command {
 
 // workerOptions are what differ between `dispatch worker` and the demo's in-process worker.
 type workerOptions struct {
-	server worker.ServerConfig
-	lease  time.Duration
-	smsLog io.Writer // where log:// SMS go
-	quiet  campaigns.QuietHours
+	server   worker.ServerConfig
+	lease    time.Duration
+	smsLog   io.Writer // where log:// SMS go
+	printDir string    // where print batches go; default DISPATCH_PRINT_DIR
+	quiet    campaigns.QuietHours
 }
 
 // runWorker sends batches from the queue until ctx ends, with the channels configured.
@@ -83,6 +85,14 @@ func (a *app) runWorker(ctx context.Context, s *postgres.Store, o workerOptions)
 		return err
 	}
 	senders := map[campaigns.Channel]worker.Sender{campaigns.Email: email.Channel{Sender: mailer}, campaigns.SMS: texter}
+	printDir := a.cfg.PrintDir
+	if o.printDir != "" {
+		printDir = o.printDir
+	}
+	printer, err := print.New(print.Config{Dir: printDir}, a.log)
+	if err != nil {
+		return err
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB})
 	defer rdb.Close()
 	limiter := worker.NewRedisLimiter(rdb, map[campaigns.Channel]worker.Rate{
@@ -91,7 +101,7 @@ func (a *app) runWorker(ctx context.Context, s *postgres.Store, o workerOptions)
 	})
 	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret), LeaseTTL: o.lease, QuietHours: o.quiet,
 		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)},
-		s, senders, nil, r, limiter, worker.NewRedisMetrics(rdb), a.log)
+		s, senders, printer, r, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,257 @@
+// Package print renders postal letters and writes print batches for the print house.
+//
+// A batch named N is three files in the print folder (DISPATCH_PRINT_DIR):
+//
+//   - N.pdf: A4 portrait, one letter a page in the order given, the recipient address placed for a
+//     C5/C65 right-window envelope;
+//   - N.csv: the manifest, one row a letter, its sequence being the letter's page number;
+//   - N.sha256: sha256sum-compatible checksums of the two, so `sha256sum -c N.sha256` verifies them.
+//
+// The files are written into a temporary folder inside the print folder, synced, and renamed into
+// place; the old N.sha256 is removed first and the new one is renamed last, so a batch whose .sha256
+// is present and verifies is complete. The print house should pick batches up by their .sha256.
+//
+// The PDF uses the PDF core fonts (Helvetica, Courier), which only cover Windows-1252 (cp1252). That
+// covers Finnish and Swedish (ä, ö, å, é, ü, ...). Any other character is transliterated to its base
+// letter when it is a letter with diacritics that cp1252 lacks (ő → o, ř → r, č → c, ą → a); any
+// character without such a base letter (ł, Cyrillic, Greek, CJK, emoji, control characters) becomes '?'. The CSV manifest always holds the names and addresses exactly as
+// given (UTF-8), so the print house can tell what the PDF shortened.
+package print
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jacksmood/dispatch/worker"
+)
+
+// MaxLetters is the largest batch SendBatch accepts (SPEC: at most 5,000 letters a batch).
+const MaxLetters = 5000
+
+// DefaultSender is the return address printed on every letter when Config.Sender is empty.
+const DefaultSender = "Jack's Mood / Roptrox Oy\nHelatehtaankatu 3 B 29\n00700 HELSINKI"
+
+// ManifestHeader is the CSV manifest's header row, column for column.
+var ManifestHeader = []string{"batch_id", "sequence", "external_id", "name", "street", "postal_code", "city", "country", "coupon_code"}
+
+// Config configures a Writer.
+type Config struct {
+	// Dir is the folder the batches are written to (DISPATCH_PRINT_DIR). Required; New creates it
+	// (and its parents) when missing.
+	Dir string
+	// Sender is the return address, one line per address line. It is printed as the letterhead and,
+	// joined with ", ", as the small return line in the envelope window. Default DefaultSender.
+	Sender string
+}
+
+// withDefaults returns c with its defaults filled in.
+func (c Config) withDefaults() Config {
+	if strings.TrimSpace(c.Sender) == "" {
+		c.Sender = DefaultSender
+	}
+	return c
+}
+
+// Validate reports what is wrong with c: an empty Dir. An empty Sender is valid (the default).
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.Dir) == "" {
+		return errors.New("print: DISPATCH_PRINT_DIR is not set")
+	}
+	return nil
+}
+
+// Writer writes print batches into one folder. It is safe for concurrent use by several goroutines
+// as long as they write batches of different names.
+type Writer struct {
+	cfg Config
+	log *slog.Logger
+}
+
+var _ worker.PrintSender = (*Writer)(nil)
+
+// New returns a Writer for cfg. It creates cfg.Dir when missing and checks that a file can be
+// created in it; the error then names DISPATCH_PRINT_DIR. A nil log discards log output.
+func New(cfg Config, log *slog.Logger) (*Writer, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("print: create DISPATCH_PRINT_DIR %q: %w", cfg.Dir, err)
+	}
+	probe, err := os.CreateTemp(cfg.Dir, ".probe-")
+	if err != nil {
+		return nil, fmt.Errorf("print: DISPATCH_PRINT_DIR %q is not writable: %w", cfg.Dir, err)
+	}
+	_ = probe.Close()
+	_ = os.Remove(probe.Name())
+	return &Writer{cfg: cfg, log: log}, nil
+}
+
+// SendBatch writes the batch name (name.pdf, name.csv, name.sha256) from letters, in the order given,
+// replacing a batch of the same name whole. It returns ref = "name.pdf". It refuses an empty batch,
+// more than MaxLetters letters, a name that is not a plain file name ([A-Za-z0-9._-], not starting
+// with '.'), and a letter whose text does not fit on one page; on any error the folder holds what it
+// held before (apart from the removed old name.sha256 when the failure came while renaming).
+func (w *Writer) SendBatch(ctx context.Context, name string, letters []worker.Letter) (string, error) {
+	start := time.Now()
+	if err := validName(name); err != nil {
+		return "", err
+	}
+	switch {
+	case len(letters) == 0:
+		return "", fmt.Errorf("print batch %s: no letters", name)
+	case len(letters) > MaxLetters:
+		return "", fmt.Errorf("print batch %s: %d letters, at most %d allowed", name, len(letters), MaxLetters)
+	}
+
+	tmp, err := os.MkdirTemp(w.cfg.Dir, ".tmp-"+name+"-*")
+	if err != nil {
+		return "", fmt.Errorf("print batch %s: create temporary folder in DISPATCH_PRINT_DIR: %w", name, err)
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+
+	pdfName, csvName, sumName := name+".pdf", name+".csv", name+".sha256"
+	pdfSum, pdfSize, err := writeFile(filepath.Join(tmp, pdfName), func(out io.Writer) error {
+		return renderPDF(ctx, out, w.cfg.Sender, letters)
+	})
+	if err != nil {
+		return "", fmt.Errorf("print batch %s: write pdf: %w", name, err)
+	}
+	csvSum, _, err := writeFile(filepath.Join(tmp, csvName), func(out io.Writer) error {
+		return writeManifest(out, name, letters)
+	})
+	if err != nil {
+		return "", fmt.Errorf("print batch %s: write manifest: %w", name, err)
+	}
+	_, _, err = writeFile(filepath.Join(tmp, sumName), func(out io.Writer) error {
+		_, err := fmt.Fprintf(out, "%s  %s\n%s  %s\n", pdfSum, pdfName, csvSum, csvName)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("print batch %s: write checksums: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("print batch %s: %w", name, err)
+	}
+
+	// The checksum file marks a complete batch: take the old one away before the pdf and csv are
+	// replaced, and put the new one in place last.
+	if err := os.Remove(filepath.Join(w.cfg.Dir, sumName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("print batch %s: remove old checksum file: %w", name, err)
+	}
+	for _, f := range []string{pdfName, csvName, sumName} {
+		if err := os.Rename(filepath.Join(tmp, f), filepath.Join(w.cfg.Dir, f)); err != nil {
+			return "", fmt.Errorf("print batch %s: move %s into place: %w", name, f, err)
+		}
+	}
+	if err := syncDir(w.cfg.Dir); err != nil {
+		return "", fmt.Errorf("print batch %s: sync DISPATCH_PRINT_DIR: %w", name, err)
+	}
+	w.log.Info("print batch written",
+		slog.String("batch", name),
+		slog.Int("letters", len(letters)),
+		slog.Int64("pdf_bytes", pdfSize),
+		slog.Duration("took", time.Since(start)))
+	return pdfName, nil
+}
+
+// validName checks that name can be used as a file name as it is.
+func validName(name string) error {
+	if name == "" || len(name) > 200 || name[0] == '.' {
+		return fmt.Errorf("print batch name %q: want 1 to 200 characters of [A-Za-z0-9._-], not starting with '.'", name)
+	}
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+		default:
+			return fmt.Errorf("print batch name %q: character %q not allowed (want [A-Za-z0-9._-])", name, r)
+		}
+	}
+	return nil
+}
+
+// writeFile creates path, fills it with fill, syncs and closes it, and returns the SHA-256 of what
+// was written (hex) and its size.
+func writeFile(path string, fill func(io.Writer) error) (sum string, size int64, err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return "", 0, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	h := sha256.New()
+	cw := &countingWriter{w: io.MultiWriter(f, h)}
+	if err := fill(cw); err != nil {
+		return "", 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), cw.n, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// syncDir fsyncs a folder so that renames in it are durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = d.Close() }()
+	return d.Sync()
+}
+
+// writeManifest writes the CSV manifest: ManifestHeader, then one row a letter, sequence 1..n.
+// Names and addresses are written exactly as given (UTF-8).
+func writeManifest(out io.Writer, batch string, letters []worker.Letter) error {
+	cw := csv.NewWriter(out)
+	if err := cw.Write(ManifestHeader); err != nil {
+		return err
+	}
+	for i, l := range letters {
+		m := l.Member
+		row := []string{
+			batch, strconv.Itoa(i + 1), m.ExternalID, fullName(m.FirstName, m.LastName),
+			m.Street, m.PostalCode, m.City, m.Country, l.CouponCode,
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// fullName joins first and last name with one space, trimming either when empty.
+func fullName(first, last string) string {
+	return strings.TrimSpace(strings.TrimSpace(first) + " " + strings.TrimSpace(last))
+}
