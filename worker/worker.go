@@ -218,10 +218,27 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 			w.log.Error("release batch", slog.Int64("run_id", b.RunID), slog.String("channel", string(b.Channel)), slog.Int("batch", b.Batch), "err", err)
 		}
 	}()
+	run, err := w.store.RunForWorker(ctx, b.RunID)
+	if errors.Is(err, campaigns.ErrNotFound) {
+		finished = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !run.Status.Sending() {
+		// Paused: resume enqueues the batch again. Cancelled: cancel marked it done.
+		finished = run.Status != campaigns.RunPaused
+		return nil
+	}
+	deliveries, err := w.store.BatchDeliveries(ctx, b)
+	if err != nil {
+		return err
+	}
 	if b.Channel == campaigns.Postal {
-		finished, err = w.printBatch(ctx, b)
+		finished, err = w.printBatch(ctx, b, run, deliveries)
 	} else {
-		finished, err = w.sendBatch(ctx, b, sender)
+		finished, err = w.sendBatch(ctx, b, run, deliveries, sender)
 	}
 	return err
 }
@@ -230,21 +247,7 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 // issued, rendered, the whole batch written at once, and every letter recorded sent with the
 // batch's file as its reference. A batch written again (after a crash before the record) replaces
 // its files whole, with the same codes.
-func (w *Worker) printBatch(ctx context.Context, b campaigns.Batch) (finished bool, err error) {
-	run, err := w.store.RunForWorker(ctx, b.RunID)
-	if err != nil {
-		if errors.Is(err, campaigns.ErrNotFound) {
-			return true, nil
-		}
-		return false, err
-	}
-	if !run.Status.Sending() {
-		return run.Status != campaigns.RunPaused, nil
-	}
-	deliveries, err := w.store.BatchDeliveries(ctx, b)
-	if err != nil {
-		return false, err
-	}
+func (w *Worker) printBatch(ctx context.Context, b campaigns.Batch, run campaigns.Run, deliveries []campaigns.Delivery) (finished bool, err error) {
 	var letters []Letter
 	var issued map[int64]campaigns.IssuedCoupon
 	// A print batch is one chunk: every letter is re-checked just before the batch is written.
@@ -297,23 +300,9 @@ func (w *Worker) printBatch(ctx context.Context, b campaigns.Batch) (finished bo
 	return true, nil
 }
 
-// sendBatch sends what is still queued in the batch; finished says the batch needs no more work.
-func (w *Worker) sendBatch(ctx context.Context, b campaigns.Batch, sender Sender) (finished bool, err error) {
-	run, err := w.store.RunForWorker(ctx, b.RunID)
-	if err != nil {
-		if errors.Is(err, campaigns.ErrNotFound) {
-			return true, nil
-		}
-		return false, err
-	}
-	if !run.Status.Sending() {
-		// Paused: resume enqueues the batch again. Cancelled: cancel marked it done.
-		return run.Status != campaigns.RunPaused, nil
-	}
-	deliveries, err := w.store.BatchDeliveries(ctx, b)
-	if err != nil {
-		return false, err
-	}
+// sendBatch sends the batch's queued deliveries one by one, in chunks; finished says the batch needs
+// no more work.
+func (w *Worker) sendBatch(ctx context.Context, b campaigns.Batch, run campaigns.Run, deliveries []campaigns.Delivery, sender Sender) (finished bool, err error) {
 	// keepLease renews the lease when a third of it has passed: called before every message, so that
 	// a slow chunk (a low send rate) never outlives it and lets another worker in beside this one.
 	leased := time.Now()
