@@ -94,15 +94,7 @@ func (a *app) campaignsCommand() *cobra.Command {
 		Short: "Show a campaign's definition and state",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			id, err := campaignID(argv[0])
-			if err != nil {
-				return err
-			}
-			s, err := a.openStore()
-			if err != nil {
-				return err
-			}
-			c, err := s.Campaign(a.ctx, id)
+			c, err := a.loadCampaign(argv[0])
 			if err != nil {
 				return err
 			}
@@ -122,15 +114,7 @@ func (a *app) campaignsCommand() *cobra.Command {
 		Short: "Schedule a campaign: at --at, else its schedule (at or cron), else now",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			id, err := campaignID(argv[0])
-			if err != nil {
-				return err
-			}
-			s, err := a.openStore()
-			if err != nil {
-				return err
-			}
-			c, err := s.Campaign(a.ctx, id)
+			c, err := a.loadCampaign(argv[0])
 			if err != nil {
 				return err
 			}
@@ -138,10 +122,10 @@ func (a *app) campaignsCommand() *cobra.Command {
 			if err != nil {
 				return usagef("--at: %v", err)
 			}
-			if err := s.ScheduleCampaign(a.ctx, id, first, a.osActor()); err != nil {
+			if err := a.store.ScheduleCampaign(a.ctx, c.ID, first, a.osActor()); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", id, first.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", c.ID, first.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
 			return nil
 		},
 	}
@@ -214,6 +198,19 @@ func (a *app) campaignsCommand() *cobra.Command {
 	status.Flags().BoolVar(&watch, "watch", false, "refresh every second until the run ends")
 	status.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return group(cmd, create, list, show, schedule, pause, resume, cancel, status, a.previewCommand(), a.testSendCommand())
+}
+
+// loadCampaign reads the campaign that the command line's ID names.
+func (a *app) loadCampaign(arg string) (campaigns.Campaign, error) {
+	id, err := campaignID(arg)
+	if err != nil {
+		return campaigns.Campaign{}, err
+	}
+	s, err := a.openStore()
+	if err != nil {
+		return campaigns.Campaign{}, err
+	}
+	return s.Campaign(a.ctx, id)
 }
 
 func campaignID(s string) (int64, error) {

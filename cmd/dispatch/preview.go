@@ -15,8 +15,13 @@ import (
 // previewCode stands in for a coupon code in previews and test sends: it is not a real code.
 const previewCode = "TEST-CODE-XXXX"
 
-// composer returns a worker that can render messages (no senders): for preview and test-send.
-func (a *app) composer(secret string) (*worker.Worker, error) {
+// composer returns a worker that can render messages (no senders): for previews and test sends.
+// Without DISPATCH_SECRET (a marketer's shell) the links it signs do not work, and need not.
+func (a *app) composer() (*worker.Worker, error) {
+	secret := a.cfg.Secret
+	if secret == "" {
+		secret = "preview-only-secret-links-do-not-work"
+	}
 	r, err := templates.New(a.cfg.TemplateDir)
 	if err != nil {
 		return nil, err
@@ -40,8 +45,7 @@ func (a *app) previewCommand() *cobra.Command {
 		Short: "Print the message a member would get (rendered in their language; the coupon code is a placeholder)",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			id, err := campaignID(argv[0])
-			if err != nil {
+			if _, err := campaignID(argv[0]); err != nil {
 				return err
 			}
 			ch, err := campaigns.ParseChannel(channel)
@@ -55,7 +59,7 @@ func (a *app) previewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := a.store.Campaign(a.ctx, id)
+			c, err := a.loadCampaign(argv[0])
 			if err != nil {
 				return err
 			}
@@ -63,11 +67,7 @@ func (a *app) previewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			secret := a.cfg.Secret
-			if secret == "" {
-				secret = "preview-only-secret-links-do-not-work"
-			}
-			w, err := a.composer(secret)
+			w, err := a.composer()
 			if err != nil {
 				return err
 			}
@@ -75,7 +75,7 @@ func (a *app) previewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.store.Audit(a.ctx, actor, "campaigns.preview", m.ID, map[string]any{"campaign_id": id, "channel": ch}); err != nil {
+			if err := a.store.Audit(a.ctx, actor, "campaigns.preview", m.ID, map[string]any{"campaign_id": c.ID, "channel": ch}); err != nil {
 				return err
 			}
 			printMessage(a, msg)
@@ -110,8 +110,7 @@ func (a *app) testSendCommand() *cobra.Command {
 		Short: "Send the campaign's message, marked as a test, to one address (a sample member; no delivery is recorded)",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			id, err := campaignID(argv[0])
-			if err != nil {
+			if _, err := campaignID(argv[0]); err != nil {
 				return err
 			}
 			ch, err := campaigns.ParseChannel(channel)
@@ -129,19 +128,11 @@ func (a *app) testSendCommand() *cobra.Command {
 			if err != nil {
 				return usagef("--lang: %v", err)
 			}
-			s, err := a.openStore()
+			c, err := a.loadCampaign(argv[0])
 			if err != nil {
 				return err
 			}
-			c, err := s.Campaign(a.ctx, id)
-			if err != nil {
-				return err
-			}
-			secret := a.cfg.Secret
-			if secret == "" {
-				secret = "test-send-only-secret-links-do-not-work"
-			}
-			w, err := a.composer(secret)
+			w, err := a.composer()
 			if err != nil {
 				return err
 			}
@@ -152,7 +143,7 @@ func (a *app) testSendCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			msg.MessageID = fmt.Sprintf("test.c%d.%d@%s", id, time.Now().UnixNano(), worker.DomainOf(a.cfg.MailFrom))
+			msg.MessageID = fmt.Sprintf("test.c%d.%d@%s", c.ID, time.Now().UnixNano(), worker.DomainOf(a.cfg.MailFrom))
 			mailer, err := email.New(email.Config{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Connections: 1}, a.log)
 			if err != nil {
 				return err
@@ -161,10 +152,10 @@ func (a *app) testSendCommand() *cobra.Command {
 			if _, err := (email.Channel{Sender: mailer}).Send(a.ctx, msg); err != nil {
 				return fmt.Errorf("test send: %w", err)
 			}
-			if err := s.Audit(a.ctx, a.osActor(), "campaigns.test-send", 0, map[string]any{"campaign_id": id, "channel": ch}); err != nil {
+			if err := a.store.Audit(a.ctx, a.osActor(), "campaigns.test-send", 0, map[string]any{"campaign_id": c.ID, "channel": ch}); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "test message of campaign %d sent (Message-ID <%s>)\n", id, msg.MessageID)
+			fmt.Fprintf(a.stdout, "test message of campaign %d sent (Message-ID <%s>)\n", c.ID, msg.MessageID)
 			return nil
 		},
 	}

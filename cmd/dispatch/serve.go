@@ -77,7 +77,7 @@ func (a *app) serve(ln net.Listener) error {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ops := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", RedisConnOpt: opt, ReadOnly: false})
 	defer ops.Close()
-	composer, err := a.composer(a.cfg.Secret)
+	composer, err := a.composer()
 	if err != nil {
 		return err
 	}
