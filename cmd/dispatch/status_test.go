@@ -1,0 +1,33 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jacksmood/dispatch/campaigns"
+)
+
+func TestRenderStatusDrawsProgressPerChannel(t *testing.T) {
+	st := campaigns.Stats{ID: 7, Status: campaigns.StatusRunning, RunID: 3, Channels: map[campaigns.Channel]campaigns.ChannelStats{
+		campaigns.Email: {Total: 200, Queued: 100, Sent: 80, Failed: 5, Skipped: 15, Reasons: map[string]int64{"no_consent": 10, "suppressed": 5}},
+		campaigns.SMS:   {},
+	}}
+	out := renderStatus(st, false)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if lines[0] != "campaign 7: running (run 3)" {
+		t.Fatalf("first line %q", lines[0])
+	}
+	// 100 of 200 final: half the bar.
+	if !strings.Contains(lines[1], "[###############...............]  50%") || !strings.Contains(lines[1], "sent 80, failed 5, skipped 15, queued 100 of 200") {
+		t.Fatalf("email line %q", lines[1])
+	}
+	if strings.TrimSpace(lines[2]) != "skipped: no_consent 10, suppressed 5" {
+		t.Fatalf("reasons line %q", lines[2])
+	}
+	if !strings.Contains(lines[3], "sms") || !strings.Contains(lines[3], "0%") {
+		t.Fatalf("sms line %q", lines[3])
+	}
+	if live := renderStatus(st, true); !strings.HasPrefix(live, "\033[H\033[2J") {
+		t.Fatal("--watch does not redraw the screen")
+	}
+}
