@@ -141,6 +141,8 @@ type Worker struct {
 	log      *slog.Logger
 	stopping atomic.Bool
 	metrics  Metrics
+	// printing lets one print batch at a time be built: a 5,000-page PDF is built in memory.
+	printing chan struct{}
 }
 
 // Metrics receives counts of outcomes; nil methods are fine (NopMetrics).
@@ -161,7 +163,8 @@ func New(cfg Config, store Store, senders map[campaigns.Channel]Sender, printer 
 	if metrics == nil {
 		metrics = nopMetrics{}
 	}
-	return &Worker{cfg: cfg, store: store, senders: senders, printer: printer, render: render, limiter: limiter, metrics: metrics, log: log}, nil
+	return &Worker{cfg: cfg, store: store, senders: senders, printer: printer, render: render, limiter: limiter,
+		metrics: metrics, log: log, printing: make(chan struct{}, 1)}, nil
 }
 
 // Handler routes the deliver:* task types to the worker.
@@ -283,7 +286,13 @@ func (w *Worker) printBatch(ctx context.Context, b campaigns.Batch, run campaign
 	if len(letters) == 0 {
 		return true, nil
 	}
+	select {
+	case w.printing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 	ref, err := w.printer.SendBatch(ctx, fmt.Sprintf("run%d-batch%d", b.RunID, b.Batch), letters)
+	<-w.printing
 	if err != nil {
 		return false, fmt.Errorf("print batch %d of run %d: %w", b.Batch, b.RunID, err)
 	}
