@@ -376,6 +376,9 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 		w.metrics.Outcome(chunk[0].Channel, "sent", len(sent))
 	}()
 	for _, d := range send {
+		if w.stopping.Load() {
+			return false, errStopping // what this chunk sent so far is recorded by the deferred MarkSent
+		}
 		if w.limiter != nil {
 			// Per message, so that a slow rate never holds a whole chunk (and the lease) waiting.
 			if err := w.limiter.Wait(ctx, d.Channel, 1); err != nil {
