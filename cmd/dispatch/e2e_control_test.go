@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -113,12 +112,7 @@ func TestWorkerStopsGracefully(t *testing.T) {
 	// Another worker finishes the run; nobody gets a message twice.
 	s.start("worker", "--concurrency", "2", "--retry-delay", "100ms")
 	s.waitFinished(id, 60*time.Second)
-	msgs := s.smtp.Messages()
-	for i := 1; i <= 30; i++ {
-		if n := countTo(msgs, "m"+strconv.Itoa(i)+"@example.com"); n != 1 {
-			t.Errorf("member E%d got %d messages", i, n)
-		}
-	}
+	wantOneEach(t, s.smtp.Messages(), 30)
 }
 
 func TestKilledWorkerLosesNothing(t *testing.T) {
@@ -157,10 +151,9 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	// worker's hands (at most one chunk of a batch, 4 messages, per batch in flight: 2).
 	msgs := s.smtp.Messages()
 	dups := 0
-	for i := 1; i <= 40; i++ {
-		n := countTo(msgs, "m"+strconv.Itoa(i)+"@example.com")
+	for i, n := range perMember(msgs, 40) {
 		if n == 0 {
-			t.Errorf("member E%d got nothing", i)
+			t.Errorf("member E%d got nothing", i+1)
 		}
 		dups += n - 1
 	}

@@ -55,6 +55,26 @@ func (s *system) deliveryStatuses(id string) map[string]string {
 	return out
 }
 
+// perMember counts the messages each of the n members imported by members(n) received: index i is
+// member E(i+1).
+func perMember(msgs []mailcatcher.Message, n int) []int {
+	counts := make([]int, n)
+	for i := range counts {
+		counts[i] = countTo(msgs, fmt.Sprintf("m%d@example.com", i+1))
+	}
+	return counts
+}
+
+// wantOneEach fails the test for every member E1..En that did not get exactly one message.
+func wantOneEach(t *testing.T, msgs []mailcatcher.Message, n int) {
+	t.Helper()
+	for i, c := range perMember(msgs, n) {
+		if c != 1 {
+			t.Errorf("member E%d got %d messages", i+1, c)
+		}
+	}
+}
+
 func countTo(msgs []mailcatcher.Message, addr string) int {
 	n := 0
 	for _, m := range msgs {
@@ -207,12 +227,7 @@ func TestRedisLosesItsDataMidRun(t *testing.T) {
 			t.Errorf("%s: %s", addr, status)
 		}
 	}
-	msgs := s.smtp.Messages()
-	for i := 1; i <= 60; i++ {
-		if n := countTo(msgs, fmt.Sprintf("m%d@example.com", i)); n != 1 {
-			t.Errorf("member E%d got %d messages", i, n)
-		}
-	}
+	wantOneEach(t, s.smtp.Messages(), 60)
 	if len(st) != 60 {
 		t.Fatalf("%d deliveries, want 60", len(st))
 	}
