@@ -282,13 +282,13 @@ type Campaign struct {
 
 // ChannelStats counts a run's deliveries on one channel by state.
 type ChannelStats struct {
-	Total   int64            `json:"total"`
-	Queued  int64            `json:"queued"`
-	Sent    int64            `json:"sent"`
-	Failed  int64            `json:"failed"`
-	Skipped int64            `json:"skipped"`
-	Cancel  int64            `json:"cancelled"`
-	Reasons map[string]int64 `json:"skipped_by_reason,omitempty"`
+	Total   int64                `json:"total"`
+	Queued  int64                `json:"queued"`
+	Sent    int64                `json:"sent"`
+	Failed  int64                `json:"failed"`
+	Skipped int64                `json:"skipped"`
+	Cancel  int64                `json:"cancelled"`
+	Reasons map[SkipReason]int64 `json:"skipped_by_reason,omitempty"`
 }
 
 // Stats is the progress of a campaign's latest run, as `campaigns status --json` prints it.

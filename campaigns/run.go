@@ -25,7 +25,7 @@ type SelectResult struct {
 	Selected   bool
 	Done       bool
 	Deliveries int64
-	Skipped    map[Channel]map[string]int64
+	Skipped    map[Channel]map[SkipReason]int64
 }
 
 // Batch names one queue task's worth of a run's deliveries on one channel. The queue carries only
@@ -77,10 +77,42 @@ type Delivery struct {
 // Recheck is the send-time answer for one delivery: Reason is why the member may no longer be sent
 // to on the channel ("" when they may), RunStatus whether the run is still running.
 type Recheck struct {
-	DeliveryID int64     `db:"id"`
-	Reason     string    `db:"reason"`
-	RunStatus  RunStatus `db:"run_status"`
+	DeliveryID int64      `db:"id"`
+	Reason     SkipReason `db:"reason"`
+	RunStatus  RunStatus  `db:"run_status"`
 }
+
+// DeliveryStatus is where one delivery of the ledger is. Queued deliveries wait for a worker; the
+// other states are final.
+type DeliveryStatus string
+
+// The delivery states.
+const (
+	DeliveryQueued    DeliveryStatus = "queued"
+	DeliverySent      DeliveryStatus = "sent"
+	DeliveryFailed    DeliveryStatus = "failed"
+	DeliverySkipped   DeliveryStatus = "skipped"
+	DeliveryCancelled DeliveryStatus = "cancelled"
+)
+
+// SkipReason says why a member was left out of a run on a channel, at selection (counted in the
+// run's skips) or at send time (recorded on the delivery). The member_reach view of the store
+// computes the first six; the rest come from the selection and the workers.
+type SkipReason string
+
+// The skip reasons.
+const (
+	SkipDeceased         SkipReason = "deceased"
+	SkipNoAddress        SkipReason = "no_address"
+	SkipNoConsent        SkipReason = "no_consent"
+	SkipObjected         SkipReason = "objected"
+	SkipAddressProtected SkipReason = "address_protected"
+	SkipSuppressed       SkipReason = "suppressed"
+	// SkipFrequencyCap: the member had the cap's number of marketing messages on the channel.
+	SkipFrequencyCap SkipReason = "frequency_cap"
+	// SkipErased: the member was erased between selection and send.
+	SkipErased SkipReason = "erased"
+)
 
 // IssuedCoupon is a coupon code issued for a delivery.
 type IssuedCoupon struct {

@@ -33,10 +33,56 @@ type User struct {
 
 // AuditEntry records one privileged action: who did what, to which member (by internal id).
 type AuditEntry struct {
-	ID       int64     `json:"id" db:"id"`
-	At       time.Time `json:"at" db:"at"`
-	Actor    string    `json:"actor" db:"actor"`
-	Action   string    `json:"action" db:"action"`
-	MemberID *int64    `json:"member_id,omitempty" db:"member_id"`
-	Details  string    `json:"details" db:"details"`
+	ID       int64       `json:"id" db:"id"`
+	At       time.Time   `json:"at" db:"at"`
+	Actor    string      `json:"actor" db:"actor"`
+	Action   AuditAction `json:"action" db:"action"`
+	MemberID *int64      `json:"member_id,omitempty" db:"member_id"`
+	Details  string      `json:"details" db:"details"`
+}
+
+// AuditAction names a kind of privileged action in the audit log.
+type AuditAction string
+
+// The audited actions. The service layer (campaigns/service) writes each of them, whoever asked.
+const (
+	AuditCampaignCreate    AuditAction = "campaigns.create"
+	AuditCampaignUpdate    AuditAction = "campaigns.update"
+	AuditCampaignSchedule  AuditAction = "campaigns.schedule"
+	AuditCampaignPause     AuditAction = "campaigns.pause"
+	AuditCampaignResume    AuditAction = "campaigns.resume"
+	AuditCampaignCancel    AuditAction = "campaigns.cancel"
+	AuditCampaignPreview   AuditAction = "campaigns.preview"
+	AuditCampaignTestSend  AuditAction = "campaigns.test-send"
+	AuditMembersImport     AuditAction = "members.import"
+	AuditMembersSeed       AuditAction = "members.seed"
+	AuditMembersExport     AuditAction = "members.export"
+	AuditMembersErase      AuditAction = "members.erase"
+	AuditConsentSet        AuditAction = "consent.set"
+	AuditPurchasesImport   AuditAction = "purchases.import"
+	AuditSuppressionImport AuditAction = "suppressions.import"
+	AuditCouponRedeem      AuditAction = "coupons.redeem"
+	AuditUsersAdd          AuditAction = "users.add"
+)
+
+// Audit is an entry to write to the audit log with the change it describes, in the same
+// transaction: the acting user's name, the action, the member concerned (0: none, or one the store
+// resolves from an external id) and details. The store adds what only the change knows (the
+// member's internal id, an import's counts) to Details.
+type Audit struct {
+	Actor    string
+	Action   AuditAction
+	MemberID int64
+	Details  map[string]any
+}
+
+// With returns a copy of a whose details also hold the given key and value.
+func (a Audit) With(key string, value any) Audit {
+	d := make(map[string]any, len(a.Details)+1)
+	for k, v := range a.Details {
+		d[k] = v
+	}
+	d[key] = value
+	a.Details = d
+	return a
 }

@@ -42,16 +42,16 @@ func register(t *testing.T, s *postgres.Store, n int) {
 	data := b.String()
 	_, err := s.ImportMembers(context.Background(), func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadMembers(strings.NewReader(data), "m.csv", row)
-	}, campaigns.SourceImport, "m.csv", "tester")
+	}, campaigns.SourceImport, campaigns.Audit{Actor: "tester", Action: campaigns.AuditMembersImport})
 	pgtest.Must(t, "import", err)
 }
 
 func createCampaign(t *testing.T, s *postgres.Store, spec campaigns.Spec, first time.Time) int64 {
 	t.Helper()
 	pgtest.Must(t, "validate", spec.Validate())
-	c, err := s.CreateCampaign(context.Background(), &spec, "tester")
+	c, err := s.CreateCampaign(context.Background(), &spec, campaigns.Audit{Actor: "tester", Action: campaigns.AuditCampaignCreate})
 	pgtest.Must(t, "create", err)
-	pgtest.Must(t, "schedule", s.ScheduleCampaign(context.Background(), c.ID, first, "tester"))
+	pgtest.Must(t, "schedule", s.ScheduleCampaign(context.Background(), c.ID, first, campaigns.Audit{Actor: "tester", Action: campaigns.AuditCampaignSchedule}))
 	return c.ID
 }
 

@@ -27,13 +27,13 @@ func NewRedisMetrics(rdb *redis.Client) *RedisMetrics { return &RedisMetrics{rdb
 
 // Outcome adds n to the channel's count of status. Failures to count are ignored: metrics never stop
 // a send.
-func (m *RedisMetrics) Outcome(ch campaigns.Channel, status string, n int) {
+func (m *RedisMetrics) Outcome(ch campaigns.Channel, status Outcome, n int) {
 	if n <= 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	m.rdb.HIncrBy(ctx, statsKey, string(ch)+":"+status, int64(n))
+	m.rdb.HIncrBy(ctx, statsKey, string(ch)+":"+string(status), int64(n))
 }
 
 // MessagesCollector exports the counts as the Prometheus counter dispatch_messages_total{channel,status}.

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,20 +14,8 @@ import (
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/templates"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
-
-// Message is one rendered message for one delivery, ready for a Sender. To is the address (email)
-// or E.164 number (SMS); it exists only here, never in a log or the queue.
-type Message struct {
-	DeliveryID int64
-	MemberID   int64
-	RunID      int64
-	Channel    campaigns.Channel
-	To         string
-	Content    templates.Message
-	Headers    map[string]string
-	MessageID  string
-}
 
 // Receipt is what a Sender reports of a sent message.
 type Receipt struct {
@@ -43,7 +29,7 @@ type Receipt struct {
 // never be delivered (SMTP 5xx for the recipient, an invalid number): the delivery fails. Any other
 // error is transient: the batch is retried later, and what was sent stays sent.
 type Sender interface {
-	Send(ctx context.Context, m Message) (Receipt, error)
+	Send(ctx context.Context, m compose.Message) (Receipt, error)
 }
 
 // ErrPermanent marks a failure that retrying cannot mend.
@@ -62,8 +48,8 @@ type Store interface {
 	Recheck(ctx context.Context, deliveryIDs []int64) ([]campaigns.Recheck, error)
 	IssueCoupons(ctx context.Context, deliveryIDs []int64, discount string, validDays int, newCode func() (string, error)) (map[int64]campaigns.IssuedCoupon, error)
 	MarkSent(ctx context.Context, sent []campaigns.Sent) error
-	MarkFinal(ctx context.Context, deliveryID int64, status, reason string) error
-	MarkSkipped(ctx context.Context, ids []int64, reasons []string) error
+	MarkFailed(ctx context.Context, deliveryID int64, reason string) error
+	MarkSkipped(ctx context.Context, ids []int64, reasons []campaigns.SkipReason) error
 	SuppressBounce(ctx context.Context, memberID int64, ch campaigns.Channel) error
 }
 
@@ -85,14 +71,6 @@ type Config struct {
 	// Smaller is a tighter window between check and send, and fewer messages sent again when a worker
 	// is killed mid-chunk (at most CheckEvery per batch in flight). Default 20.
 	CheckEvery int
-	// PublicURL is the base of unsubscribe links (DISPATCH_PUBLIC_URL). Required.
-	PublicURL string
-	// UnsubscribeMailto is the address of the mailto: List-Unsubscribe, if any.
-	UnsubscribeMailto string
-	// Secret signs unsubscribe links (DISPATCH_SECRET). Required.
-	Secret []byte
-	// MessageIDDomain is the domain of Message-IDs. Default: the domain of From, else "dispatch.local".
-	MessageIDDomain string
 	// QuietHours is when no SMS is sent: a batch met in them is given back until the morning.
 	QuietHours campaigns.QuietHours
 }
@@ -109,25 +87,7 @@ func (c *Config) Validate() error {
 	if c.CheckEvery <= 0 {
 		c.CheckEvery = 20
 	}
-	if c.MessageIDDomain == "" {
-		c.MessageIDDomain = "dispatch.local"
-	}
-	if c.PublicURL == "" {
-		return errors.New("worker: PublicURL is required")
-	}
-	if len(c.Secret) < 16 {
-		return errors.New("worker: Secret must be at least 16 bytes")
-	}
 	return nil
-}
-
-// DomainOf returns the domain of an address such as "Jack's Mood <news@jacksmood.example>".
-func DomainOf(from string) string {
-	a, err := mail.ParseAddress(from)
-	if err != nil {
-		return ""
-	}
-	return a.Address[strings.LastIndexByte(a.Address, '@')+1:]
 }
 
 // Worker sends batches. Create it with New; its Handler serves asynq.
@@ -136,7 +96,7 @@ type Worker struct {
 	store    Store
 	senders  map[campaigns.Channel]Sender
 	printer  PrintSender
-	render   *templates.Renderer
+	compose  *compose.Composer
 	limiter  Limiter
 	log      *slog.Logger
 	stopping atomic.Bool
@@ -145,25 +105,41 @@ type Worker struct {
 	printing chan struct{}
 }
 
-// Metrics receives counts of outcomes; nil methods are fine (NopMetrics).
+// Outcome is what became of messages a worker handled: a final delivery status, or retried.
+type Outcome string
+
+// The outcomes counted by Metrics.
+const (
+	OutcomeSent    = Outcome(campaigns.DeliverySent)
+	OutcomeFailed  = Outcome(campaigns.DeliveryFailed)
+	OutcomeSkipped = Outcome(campaigns.DeliverySkipped)
+	// OutcomeRetried: a transient failure; the message is tried again later.
+	OutcomeRetried Outcome = "retried"
+)
+
+// Metrics receives counts of outcomes.
 type Metrics interface {
-	Outcome(ch campaigns.Channel, status string, n int)
+	Outcome(ch campaigns.Channel, o Outcome, n int)
 }
 
 type nopMetrics struct{}
 
-func (nopMetrics) Outcome(campaigns.Channel, string, int) {}
+func (nopMetrics) Outcome(campaigns.Channel, Outcome, int) {}
 
-// New returns a worker sending email and SMS through senders (one per channel it serves) and letters
-// through printer (nil: no postal channel). limiter and metrics may be nil.
-func New(cfg Config, store Store, senders map[campaigns.Channel]Sender, printer PrintSender, render *templates.Renderer, limiter Limiter, metrics Metrics, log *slog.Logger) (*Worker, error) {
+// New returns a worker composing messages with composer, sending email and SMS through senders (one
+// per channel it serves) and letters through printer (nil: no postal channel). limiter and metrics
+// may be nil.
+func New(cfg Config, store Store, senders map[campaigns.Channel]Sender, printer PrintSender, composer *compose.Composer, limiter Limiter, metrics Metrics, log *slog.Logger) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if composer == nil {
+		return nil, errors.New("worker: a composer is required")
 	}
 	if metrics == nil {
 		metrics = nopMetrics{}
 	}
-	return &Worker{cfg: cfg, store: store, senders: senders, printer: printer, render: render, limiter: limiter,
+	return &Worker{cfg: cfg, store: store, senders: senders, printer: printer, compose: composer, limiter: limiter,
 		metrics: metrics, log: log, printing: make(chan struct{}, 1)}, nil
 }
 
@@ -269,10 +245,10 @@ func (w *Worker) printBatch(ctx context.Context, b campaigns.Batch, run campaign
 		if c, ok := issued[d.ID]; ok {
 			coupon = &c
 		}
-		msg, err := w.Compose(run, d, coupon, false)
+		msg, err := w.compose.Compose(run, d, coupon, false)
 		if err != nil {
-			w.metrics.Outcome(d.Channel, "failed", 1)
-			if err := w.store.MarkFinal(ctx, d.ID, "failed", "render: "+err.Error()); err != nil {
+			w.metrics.Outcome(d.Channel, OutcomeFailed, 1)
+			if err := w.store.MarkFailed(ctx, d.ID, "render: "+err.Error()); err != nil {
 				return false, err
 			}
 			continue
@@ -304,7 +280,7 @@ func (w *Worker) printBatch(ctx context.Context, b campaigns.Batch, run campaign
 	if err := w.store.MarkSent(context.WithoutCancel(ctx), sent); err != nil {
 		return false, err
 	}
-	w.metrics.Outcome(campaigns.Postal, "sent", len(sent))
+	w.metrics.Outcome(campaigns.Postal, OutcomeSent, len(sent))
 	w.log.Info("print batch written", slog.Int64("run_id", b.RunID), slog.Int("batch", b.Batch), slog.Int("letters", len(sent)), slog.String("file", ref))
 	return true, nil
 }
@@ -373,7 +349,7 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 		if rerr := w.store.MarkSent(context.WithoutCancel(ctx), sent); rerr != nil && err == nil {
 			err = rerr
 		}
-		w.metrics.Outcome(chunk[0].Channel, "sent", len(sent))
+		w.metrics.Outcome(chunk[0].Channel, OutcomeSent, len(sent))
 	}()
 	for _, d := range send {
 		if w.stopping.Load() {
@@ -420,7 +396,7 @@ func (w *Worker) recheck(ctx context.Context, chunk []campaigns.Delivery) (send 
 	}
 	blocked := make(map[int64]bool)
 	var skipIDs []int64
-	var skipReasons []string
+	var skipReasons []campaigns.SkipReason
 	for _, c := range checks {
 		if !c.RunStatus.Sending() {
 			return nil, true, nil
@@ -435,9 +411,9 @@ func (w *Worker) recheck(ctx context.Context, chunk []campaigns.Delivery) (send 
 		if err := w.store.MarkSkipped(ctx, skipIDs, skipReasons); err != nil {
 			return nil, false, err
 		}
-		w.metrics.Outcome(chunk[0].Channel, "skipped", len(skipIDs))
+		w.metrics.Outcome(chunk[0].Channel, OutcomeSkipped, len(skipIDs))
 		for i, id := range skipIDs {
-			w.log.Info("delivery skipped at send time", slog.Int64("delivery_id", id), slog.String("reason", skipReasons[i]))
+			w.log.Info("delivery skipped at send time", slog.Int64("delivery_id", id), slog.String("reason", string(skipReasons[i])))
 		}
 	}
 	send = make([]campaigns.Delivery, 0, len(chunk))
@@ -468,8 +444,8 @@ func (w *Worker) issueCoupons(ctx context.Context, run campaigns.Run, send []cam
 func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, sender Sender) (rcpt Receipt, ok bool, err error) {
 	attrs := []any{slog.Int64("delivery_id", d.ID), slog.Int64("member_id", d.Member.ID), slog.String("channel", string(d.Channel))}
 	fail := func(reason string) error {
-		w.metrics.Outcome(d.Channel, "failed", 1)
-		return w.store.MarkFinal(ctx, d.ID, "failed", reason)
+		w.metrics.Outcome(d.Channel, OutcomeFailed, 1)
+		return w.store.MarkFailed(ctx, d.ID, reason)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -477,7 +453,7 @@ func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Del
 			ok, err = false, fail("internal error")
 		}
 	}()
-	msg, err := w.Compose(run, d, coupon, false)
+	msg, err := w.compose.Compose(run, d, coupon, false)
 	if err != nil {
 		w.log.Error("render failed", append(attrs, "err", err)...)
 		return rcpt, false, fail("render: " + err.Error())
@@ -496,50 +472,9 @@ func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Del
 		return rcpt, false, fail(err.Error())
 	default:
 		w.log.Warn("transient send failure; the batch will be retried", append(attrs, "err", err)...)
-		w.metrics.Outcome(d.Channel, "retried", 1)
+		w.metrics.Outcome(d.Channel, OutcomeRetried, 1)
 		return rcpt, false, err
 	}
-}
-
-// Compose renders the message of a delivery: the campaign's template in the member's language,
-// the coupon, the unsubscribe link and headers. test marks a test send.
-func (w *Worker) Compose(run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, test bool) (Message, error) {
-	m := d.Member
-	data := templates.Data{
-		FirstName: m.FirstName, LastName: m.LastName, Street: m.Street, PostalCode: m.PostalCode,
-		City: m.City, Country: m.Country, Language: m.Language,
-		CampaignName: run.Spec.Name, Kind: string(run.Spec.Kind), Test: test,
-	}
-	if run.Spec.Coupon != nil {
-		data.Discount = run.Spec.Coupon.Discount
-	}
-	if coupon != nil {
-		data.CouponCode, data.ValidUntil = coupon.Code, coupon.ValidUntil
-	}
-	msg := Message{DeliveryID: d.ID, MemberID: m.ID, RunID: run.ID, Channel: d.Channel}
-	switch d.Channel {
-	case campaigns.Email:
-		msg.To = m.Email
-		token := campaigns.SignUnsubscribe(w.cfg.Secret, m.ID, campaigns.Email)
-		data.UnsubscribeURL = w.cfg.PublicURL + "/u/" + token
-		unsub := "<" + data.UnsubscribeURL + ">"
-		if w.cfg.UnsubscribeMailto != "" {
-			unsub += ", <mailto:" + w.cfg.UnsubscribeMailto + "?subject=unsubscribe%20" + token + ">"
-		}
-		msg.Headers = map[string]string{
-			"List-Unsubscribe":      unsub,
-			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-		}
-		msg.MessageID = fmt.Sprintf("d%d.r%d@%s", d.ID, run.ID, w.cfg.MessageIDDomain)
-	case campaigns.SMS:
-		msg.To = m.Phone
-	}
-	content, err := w.render.Render(run.Spec.Template, d.Channel, m.Language, data)
-	if err != nil {
-		return msg, err
-	}
-	msg.Content = content
-	return msg, nil
 }
 
 // Letter is one printed letter of a print batch: the member's name and address as the envelope

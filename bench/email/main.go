@@ -100,7 +100,7 @@ func main() {
 	spec := campaigns.Spec{Name: "bench", Kind: campaigns.KindCoupon, Channels: []campaigns.Channel{campaigns.Email},
 		Coupon: &campaigns.CouponSpec{Discount: "-20 %", ValidDays: 30}}
 	check(spec.Validate())
-	c, err := store.CreateCampaign(ctx, &spec, "bench")
+	c, err := store.CreateCampaign(ctx, &spec, campaigns.Audit{Actor: "bench", Action: campaigns.AuditCampaignCreate})
 	check(err)
 
 	workerCmd := start(bin, env, "worker", "--concurrency", strconv.Itoa(*conns))
@@ -109,7 +109,7 @@ func main() {
 	before := sink.Received()
 	cpu0 := cpuSeconds()
 	t0 := time.Now()
-	check(store.ScheduleCampaign(ctx, c.ID, t0, "bench"))
+	check(store.ScheduleCampaign(ctx, c.ID, t0, campaigns.Audit{Actor: "bench", Action: campaigns.AuditCampaignSchedule}))
 	var peakWorker, peakScheduler int64
 	// Done when the scheduler has marked the run finished: every delivery final, recorded in the ledger.
 	for {
@@ -208,7 +208,7 @@ func importMembers(ctx context.Context, store *postgres.Store, n int) error {
 	defer in.Close()
 	_, err = store.ImportMembers(ctx, func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadMembers(in, "bench.csv", row)
-	}, campaigns.SourceImport, "bench.csv", "bench")
+	}, campaigns.SourceImport, campaigns.Audit{Actor: "bench", Action: campaigns.AuditMembersImport})
 	return err
 }
 

@@ -62,7 +62,7 @@ func main() {
 	}
 	if *seedMembers > 0 {
 		t0 := time.Now()
-		res, err := store.SeedMembers(ctx, *seedMembers, 42, time.Now(), "bench")
+		res, err := store.SeedMembers(ctx, *seedMembers, demodata.Source(42, time.Now()), campaigns.Audit{Actor: "bench", Action: campaigns.AuditMembersSeed})
 		check(err)
 		d := time.Since(t0)
 		fmt.Printf("seed       %7d members in %6.2fs (%6.0f members/s): %d consent events, %d purchases\n",
@@ -71,15 +71,15 @@ func main() {
 	store.Close()
 }
 
-func importFile(ctx context.Context, store *postgres.Store, file string) (postgres.ImportResult, error) {
+func importFile(ctx context.Context, store *postgres.Store, file string) (campaigns.ImportResult, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return postgres.ImportResult{}, err
+		return campaigns.ImportResult{}, err
 	}
 	defer f.Close()
 	return store.ImportMembers(ctx, func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadMembers(f, "bench.csv", row)
-	}, campaigns.SourceImport, "bench.csv", "bench")
+	}, campaigns.SourceImport, campaigns.Audit{Actor: "bench", Action: campaigns.AuditMembersImport})
 }
 
 // writeMembersCSV writes n demo members in the member CSV format, with local-form phone numbers so

@@ -27,6 +27,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/demodata"
 	"github.com/jacksmood/dispatch/campaigns/postgres"
 	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/worker"
@@ -60,7 +61,7 @@ func main() {
 
 	fmt.Printf("machine: %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	t0 := time.Now()
-	seeded, err := store.SeedMembers(ctx, *members, 1, time.Now(), "bench")
+	seeded, err := store.SeedMembers(ctx, *members, demodata.Source(1, time.Now()), campaigns.Audit{Actor: "bench", Action: campaigns.AuditMembersSeed})
 	check(err)
 	fmt.Printf("seeded %d members in %.1fs\n", seeded.Members, time.Since(t0).Seconds())
 	_, err = store.DB().ExecContext(ctx, "VACUUM ANALYZE")
@@ -69,9 +70,9 @@ func main() {
 	spec := campaigns.Spec{Name: "bench", Kind: campaigns.KindCoupon, Channels: []campaigns.Channel{campaigns.Email, campaigns.SMS, campaigns.Postal},
 		Coupon: &campaigns.CouponSpec{Discount: "-20 %", ValidDays: 30}}
 	check(spec.Validate())
-	c, err := store.CreateCampaign(ctx, &spec, "bench")
+	c, err := store.CreateCampaign(ctx, &spec, campaigns.Audit{Actor: "bench", Action: campaigns.AuditCampaignCreate})
 	check(err)
-	check(store.ScheduleCampaign(ctx, c.ID, time.Now().Add(-time.Second), "bench"))
+	check(store.ScheduleCampaign(ctx, c.ID, time.Now().Add(-time.Second), campaigns.Audit{Actor: "bench", Action: campaigns.AuditCampaignSchedule}))
 
 	memBefore := usedMemory(ctx, rdb)
 	queue := worker.NewQueue(asynq.RedisClientOpt{Addr: *redisAddr, DB: *redisDB})

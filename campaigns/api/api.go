@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/service"
 )
 
 // Store is what the HTTP edge needs of the store (campaigns/postgres implements it).
@@ -33,8 +34,8 @@ type Config struct {
 	Metrics http.Handler
 	// Ready reports whether the queue's Redis answers, for /readyz; nil: not checked.
 	Ready func(ctx context.Context) error
-	// Marketing serves the JSON API under /api/; nil: not served.
-	Marketing *Marketing
+	// Service serves the JSON API of marketers and privacy officers under /api/; nil: not served.
+	Service *service.Service
 	// Hooks serves the SMS gateway's callbacks under /hooks/sms/; nil: not served.
 	Hooks HookStore
 }
@@ -54,8 +55,8 @@ func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: store, log: log, mux: http.NewServeMux()}
 	s.routes()
-	if cfg.Marketing != nil {
-		s.marketingRoutes(cfg.Marketing)
+	if cfg.Service != nil {
+		s.marketingRoutes(cfg.Service)
 	}
 	if cfg.Hooks != nil {
 		s.hookRoutes(cfg.Hooks)

@@ -18,9 +18,22 @@ func UserFrom(ctx context.Context) (campaigns.User, bool) {
 }
 
 // requireRoles lets a request through when it carries the token of a named user with one of the
-// roles (admin always may): `Authorization: Bearer TOKEN`, or HTTP Basic with the user's name and
-// token, for browsers. Otherwise 401 (with a Basic challenge) or 403.
+// roles (admin always may), as authenticate does; otherwise 401 or 403.
 func (s *Server) requireRoles(next http.Handler, roles ...campaigns.Role) http.Handler {
+	return s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, _ := UserFrom(r.Context())
+		if user.Role != campaigns.RoleAdmin && !slices.Contains(roles, user.Role) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "role " + string(user.Role) + " may not do this"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+// authenticate lets a request through when it carries the token of a named user, and puts the user
+// in its context: `Authorization: Bearer TOKEN`, or HTTP Basic with the user's name and token, for
+// browsers. Otherwise 401 with a Basic challenge. What the user may do is the service's to say.
+func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, name := "", ""
 		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
@@ -37,10 +50,6 @@ func (s *Server) requireRoles(next http.Handler, roles ...campaigns.Role) http.H
 		if err != nil || (name != "" && name != user.Name) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="dispatch", charset="UTF-8"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown token"})
-			return
-		}
-		if user.Role != campaigns.RoleAdmin && !slices.Contains(roles, user.Role) {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "role " + string(user.Role) + " may not do this"})
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))

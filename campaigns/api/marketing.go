@@ -1,54 +1,17 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/campaigns/campaignfile"
-	"github.com/jacksmood/dispatch/campaigns/csvfile"
-	"github.com/jacksmood/dispatch/campaigns/postgres"
+	"github.com/jacksmood/dispatch/campaigns/service"
 )
-
-// RegisterStore is what the marketers' and privacy officers' API needs of the store.
-type RegisterStore interface {
-	Store
-	CreateCampaign(ctx context.Context, spec *campaigns.Spec, actor string) (campaigns.Campaign, error)
-	Campaign(ctx context.Context, id int64) (campaigns.Campaign, error)
-	Campaigns(ctx context.Context) ([]campaigns.Campaign, error)
-	ScheduleCampaign(ctx context.Context, id int64, at time.Time, actor string) error
-	PauseCampaign(ctx context.Context, id int64, actor string) error
-	ResumeCampaign(ctx context.Context, id int64, actor string) error
-	CancelCampaign(ctx context.Context, id int64, actor string) error
-	CampaignStats(ctx context.Context, id int64) (campaigns.Stats, error)
-	MemberByExternalID(ctx context.Context, externalID string) (campaigns.Member, error)
-	ImportMembers(ctx context.Context, read postgres.MemberReader, source campaigns.ConsentSource, file, actor string) (postgres.ImportResult, error)
-	ExportMember(ctx context.Context, externalID, actor string) (*postgres.MemberExport, error)
-	EraseMember(ctx context.Context, externalID, actor string) (int64, error)
-	RecordConsent(ctx context.Context, externalID string, c postgres.ConsentChange, actor string) (campaigns.ConsentEvent, error)
-	Coupon(ctx context.Context, code string) (campaigns.Coupon, error)
-	RedeemCoupon(ctx context.Context, code, store, orderRef, actor string, loc *time.Location) (campaigns.Coupon, error)
-	Audit(ctx context.Context, actor, action string, memberID int64, details any) error
-}
-
-// Marketing configures the JSON API under /api/.
-type Marketing struct {
-	Store RegisterStore
-	// CheckTemplates renders the campaign's template for sample members; a broken one is refused.
-	CheckTemplates func(spec *campaigns.Spec) error
-	// FirstRun says when a campaign being scheduled runs first (scheduler.FirstRun in the zone).
-	FirstRun func(spec campaigns.Spec, at string) (time.Time, error)
-	// Preview renders a campaign's message for a member on a channel.
-	Preview func(c campaigns.Campaign, m campaigns.Member, ch campaigns.Channel) (any, error)
-	// Location is the time zone of messages about times (DISPATCH_TIMEZONE).
-	Location *time.Location
-}
 
 // maxBody bounds request bodies: a campaign or a consent is small; a member import is a file.
 const (
@@ -56,28 +19,35 @@ const (
 	maxImportBody = 512 << 20
 )
 
-func (s *Server) marketingRoutes(m *Marketing) {
-	mk := func(h func(http.ResponseWriter, *http.Request, campaigns.User) error, roles ...campaigns.Role) http.Handler {
-		return s.requireRoles(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// marketing serves the JSON API of marketers and privacy officers under /api/: each handler parses
+// the request, calls one use case of the service with the authenticated user, and writes its answer.
+// The service says what each role may do; a refusal is 403.
+type marketing struct {
+	svc *service.Service
+}
+
+func (s *Server) marketingRoutes(svc *service.Service) {
+	m := &marketing{svc: svc}
+	mk := func(h func(http.ResponseWriter, *http.Request, campaigns.User) error) http.Handler {
+		return s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			user, _ := UserFrom(r.Context())
 			if err := h(w, r, user); err != nil {
 				s.writeError(w, r, err)
 			}
-		}), roles...)
+		}))
 	}
-	marketer, privacy := campaigns.RoleMarketer, campaigns.RolePrivacy
-	s.mux.Handle("POST /api/campaigns", mk(m.createCampaign, marketer))
-	s.mux.Handle("GET /api/campaigns", mk(m.listCampaigns, marketer, campaigns.RoleOps))
-	s.mux.Handle("GET /api/campaigns/{id}", mk(m.getCampaign, marketer, campaigns.RoleOps))
-	s.mux.Handle("GET /api/campaigns/{id}/stats", mk(m.campaignStats, marketer, campaigns.RoleOps))
-	s.mux.Handle("POST /api/campaigns/{id}/preview", mk(m.preview, marketer))
-	s.mux.Handle("POST /api/campaigns/{id}/{action}", mk(m.campaignAction, marketer))
-	s.mux.Handle("POST /api/members/import", mk(m.importMembers, privacy))
-	s.mux.Handle("GET /api/members/{id}/export", mk(m.exportMember, privacy))
-	s.mux.Handle("DELETE /api/members/{id}", mk(m.eraseMember, privacy))
-	s.mux.Handle("PUT /api/members/{id}/consents/{channel}", mk(m.setConsent, privacy))
-	s.mux.Handle("GET /api/coupons/{code}", mk(m.getCoupon, marketer))
-	s.mux.Handle("POST /api/coupons/{code}/redeem", mk(m.redeemCoupon, marketer))
+	s.mux.Handle("POST /api/campaigns", mk(m.createCampaign))
+	s.mux.Handle("GET /api/campaigns", mk(m.listCampaigns))
+	s.mux.Handle("GET /api/campaigns/{id}", mk(m.getCampaign))
+	s.mux.Handle("GET /api/campaigns/{id}/stats", mk(m.campaignStats))
+	s.mux.Handle("POST /api/campaigns/{id}/preview", mk(m.preview))
+	s.mux.Handle("POST /api/campaigns/{id}/{action}", mk(m.campaignAction))
+	s.mux.Handle("POST /api/members/import", mk(m.importMembers))
+	s.mux.Handle("GET /api/members/{id}/export", mk(m.exportMember))
+	s.mux.Handle("DELETE /api/members/{id}", mk(m.eraseMember))
+	s.mux.Handle("PUT /api/members/{id}/consents/{channel}", mk(m.setConsent))
+	s.mux.Handle("GET /api/coupons/{code}", mk(m.getCoupon))
+	s.mux.Handle("POST /api/coupons/{code}/redeem", mk(m.redeemCoupon))
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -98,15 +68,12 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
-func (m *Marketing) createCampaign(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+func (m *marketing) createCampaign(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
 	spec, err := campaignfile.DecodeJSON(io.LimitReader(r.Body, maxJSONBody))
 	if err != nil {
 		return err
 	}
-	if err := m.CheckTemplates(spec); err != nil {
-		return campaigns.Errorf(campaigns.ErrInvalid, "template: %v", err)
-	}
-	c, err := m.Store.CreateCampaign(r.Context(), spec, u.Name)
+	c, err := m.svc.CreateCampaign(r.Context(), u, spec)
 	if err != nil {
 		return err
 	}
@@ -114,24 +81,21 @@ func (m *Marketing) createCampaign(w http.ResponseWriter, r *http.Request, u cam
 	return nil
 }
 
-func (m *Marketing) listCampaigns(w http.ResponseWriter, r *http.Request, _ campaigns.User) error {
-	cs, err := m.Store.Campaigns(r.Context())
+func (m *marketing) listCampaigns(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+	cs, err := m.svc.Campaigns(r.Context(), u)
 	if err != nil {
 		return err
-	}
-	if cs == nil {
-		cs = []campaigns.Campaign{}
 	}
 	writeJSON(w, http.StatusOK, cs)
 	return nil
 }
 
-func (m *Marketing) getCampaign(w http.ResponseWriter, r *http.Request, _ campaigns.User) error {
+func (m *marketing) getCampaign(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	c, err := m.Store.Campaign(r.Context(), id)
+	c, err := m.svc.Campaign(r.Context(), u, id)
 	if err != nil {
 		return err
 	}
@@ -139,12 +103,12 @@ func (m *Marketing) getCampaign(w http.ResponseWriter, r *http.Request, _ campai
 	return nil
 }
 
-func (m *Marketing) campaignStats(w http.ResponseWriter, r *http.Request, _ campaigns.User) error {
+func (m *marketing) campaignStats(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	st, err := m.Store.CampaignStats(r.Context(), id)
+	st, err := m.svc.Stats(r.Context(), u, id)
 	if err != nil {
 		return err
 	}
@@ -152,12 +116,13 @@ func (m *Marketing) campaignStats(w http.ResponseWriter, r *http.Request, _ camp
 	return nil
 }
 
-func (m *Marketing) campaignAction(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+func (m *marketing) campaignAction(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
+	var c campaigns.Campaign
 	switch action := r.PathValue("action"); action {
 	case "schedule":
 		var body struct {
@@ -166,28 +131,16 @@ func (m *Marketing) campaignAction(w http.ResponseWriter, r *http.Request, u cam
 		if err := decodeJSON(r, &body); err != nil {
 			return err
 		}
-		c, cerr := m.Store.Campaign(ctx, id)
-		if cerr != nil {
-			return cerr
-		}
-		at, aerr := m.FirstRun(c.Spec, body.At)
-		if aerr != nil {
-			return campaigns.Invalid("at", aerr.Error())
-		}
-		err = m.Store.ScheduleCampaign(ctx, id, at, u.Name)
+		c, err = m.svc.Schedule(ctx, u, id, body.At)
 	case "pause":
-		err = m.Store.PauseCampaign(ctx, id, u.Name)
+		c, err = m.svc.Pause(ctx, u, id)
 	case "resume":
-		err = m.Store.ResumeCampaign(ctx, id, u.Name)
+		c, err = m.svc.Resume(ctx, u, id)
 	case "cancel":
-		err = m.Store.CancelCampaign(ctx, id, u.Name)
+		c, err = m.svc.Cancel(ctx, u, id)
 	default:
 		return campaigns.Errorf(campaigns.ErrNotFound, "no action %q (schedule, pause, resume, cancel)", action)
 	}
-	if err != nil {
-		return err
-	}
-	c, err := m.Store.Campaign(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -195,7 +148,7 @@ func (m *Marketing) campaignAction(w http.ResponseWriter, r *http.Request, u cam
 	return nil
 }
 
-func (m *Marketing) preview(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+func (m *marketing) preview(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -211,19 +164,8 @@ func (m *Marketing) preview(w http.ResponseWriter, r *http.Request, u campaigns.
 	if err != nil {
 		return campaigns.Invalid("channel", err.Error())
 	}
-	c, err := m.Store.Campaign(r.Context(), id)
+	msg, err := m.svc.Preview(r.Context(), u, id, body.Member, ch)
 	if err != nil {
-		return err
-	}
-	member, err := m.Store.MemberByExternalID(r.Context(), body.Member)
-	if err != nil {
-		return err
-	}
-	msg, err := m.Preview(c, member, ch)
-	if err != nil {
-		return err
-	}
-	if err := m.Store.Audit(r.Context(), u.Name, "campaigns.preview", member.ID, map[string]any{"campaign_id": id, "channel": ch}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, msg)
@@ -234,7 +176,7 @@ func (m *Marketing) preview(w http.ResponseWriter, r *http.Request, u campaigns.
 // line. It answers 200 with the counts when every row was imported, 422 with the counts and the
 // rejected rows when some were not (the others were imported), and 400 for a file that cannot be
 // trusted (nothing imported).
-func (m *Marketing) importMembers(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+func (m *marketing) importMembers(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
 	source := campaigns.SourceImport
 	if v := r.URL.Query().Get("source"); v != "" {
 		src, err := campaigns.ParseConsentSource(v)
@@ -247,11 +189,8 @@ func (m *Marketing) importMembers(w http.ResponseWriter, r *http.Request, u camp
 	if name == "" {
 		name = "upload.csv"
 	}
-	body := io.LimitReader(r.Body, maxImportBody)
-	res, err := m.Store.ImportMembers(r.Context(), func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
-		return csvfile.ReadMembers(body, name, row)
-	}, source, name, u.Name)
-	var fe *csvfile.FileError
+	res, err := m.svc.ImportMembers(r.Context(), u, io.LimitReader(r.Body, maxImportBody), name, source)
+	var fe *campaigns.FileError
 	if errors.As(err, &fe) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Error()})
 		return nil
@@ -272,8 +211,8 @@ func (m *Marketing) importMembers(w http.ResponseWriter, r *http.Request, u camp
 	return nil
 }
 
-func (m *Marketing) exportMember(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
-	x, err := m.Store.ExportMember(r.Context(), r.PathValue("id"), u.Name)
+func (m *marketing) exportMember(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+	x, err := m.svc.ExportMember(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -282,8 +221,8 @@ func (m *Marketing) exportMember(w http.ResponseWriter, r *http.Request, u campa
 	return nil
 }
 
-func (m *Marketing) eraseMember(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
-	id, err := m.Store.EraseMember(r.Context(), r.PathValue("id"), u.Name)
+func (m *marketing) eraseMember(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+	id, err := m.svc.EraseMember(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -291,7 +230,7 @@ func (m *Marketing) eraseMember(w http.ResponseWriter, r *http.Request, u campai
 	return nil
 }
 
-func (m *Marketing) setConsent(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+func (m *marketing) setConsent(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
 	ch, err := campaigns.ParseChannel(r.PathValue("channel"))
 	if err != nil {
 		return campaigns.Invalid("channel", err.Error())
@@ -312,7 +251,7 @@ func (m *Marketing) setConsent(w http.ResponseWriter, r *http.Request, u campaig
 	if err != nil {
 		return campaigns.Invalid("source", err.Error())
 	}
-	ev, err := m.Store.RecordConsent(r.Context(), r.PathValue("id"), postgres.ConsentChange{Channel: ch, Status: st, Source: src, WordingVersion: body.WordingVersion}, u.Name)
+	ev, err := m.svc.SetConsent(r.Context(), u, r.PathValue("id"), campaigns.ConsentChange{Channel: ch, Status: st, Source: src, WordingVersion: body.WordingVersion})
 	if err != nil {
 		return err
 	}
@@ -320,8 +259,8 @@ func (m *Marketing) setConsent(w http.ResponseWriter, r *http.Request, u campaig
 	return nil
 }
 
-func (m *Marketing) getCoupon(w http.ResponseWriter, r *http.Request, _ campaigns.User) error {
-	c, err := m.Store.Coupon(r.Context(), r.PathValue("code"))
+func (m *marketing) getCoupon(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+	c, err := m.svc.Coupon(r.Context(), u, r.PathValue("code"))
 	if err != nil {
 		return err
 	}
@@ -329,7 +268,7 @@ func (m *Marketing) getCoupon(w http.ResponseWriter, r *http.Request, _ campaign
 	return nil
 }
 
-func (m *Marketing) redeemCoupon(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
+func (m *marketing) redeemCoupon(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
 	var body struct {
 		Store    string `json:"store"`
 		OrderRef string `json:"order_ref"`
@@ -337,7 +276,7 @@ func (m *Marketing) redeemCoupon(w http.ResponseWriter, r *http.Request, u campa
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	c, err := m.Store.RedeemCoupon(r.Context(), r.PathValue("code"), body.Store, body.OrderRef, u.Name, m.Location)
+	c, err := m.svc.RedeemCoupon(r.Context(), u, r.PathValue("code"), body.Store, body.OrderRef)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func TestSMSHooks(t *testing.T) {
 		"M2,Eino,Laine,,040 333 4444,Katu 1,00100,HELSINKI,FI,fi,,yes,\n"
 	_, err := s.ImportMembers(ctx, func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadMembers(strings.NewReader(csv), "m.csv", row)
-	}, campaigns.SourceImport, "m.csv", "tester")
+	}, campaigns.SourceImport, campaigns.Audit{Actor: "tester", Action: campaigns.AuditMembersImport})
 	pgtest.Must(t, "import", err)
 	srv, err := api.New(api.Config{Secret: secret, Hooks: s}, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	pgtest.Must(t, "api", err)

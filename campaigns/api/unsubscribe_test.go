@@ -26,7 +26,7 @@ func newServer(t *testing.T) (*postgres.Store, *httptest.Server) {
 		"M1,Åsa,Berg,asa@example.com,,Gatan 1,65100,VASA,FI,sv,yes,,\n"
 	_, err := s.ImportMembers(context.Background(), func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadMembers(strings.NewReader(csv), "m.csv", row)
-	}, campaigns.SourceImport, "m.csv", "tester")
+	}, campaigns.SourceImport, campaigns.Audit{Actor: "tester", Action: campaigns.AuditMembersImport})
 	pgtest.Must(t, "import", err)
 	srv, err := api.New(api.Config{Secret: secret}, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	pgtest.Must(t, "api", err)
@@ -133,9 +133,9 @@ func TestOpsDashboardNeedsOpsRole(t *testing.T) {
 	t.Parallel()
 	s := pgtest.New(t)
 	ctx := context.Background()
-	_, opsToken, err := s.AddUser(ctx, "olli", campaigns.RoleOps, "admin")
+	_, opsToken, err := s.AddUser(ctx, "olli", campaigns.RoleOps, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd})
 	pgtest.Must(t, "ops user", err)
-	_, mktToken, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, "admin")
+	_, mktToken, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd})
 	pgtest.Must(t, "marketer", err)
 	dashboard := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "dashboard") })
 	srv, err := api.New(api.Config{Secret: secret, Ops: dashboard}, s, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -17,35 +17,15 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jacksmood/dispatch/campaigns"
 )
 
-// RowError is a problem with one row: its line number in the file, the field, and why.
-type RowError struct {
-	Line   int
-	Field  string
-	Reason string
-}
+// RowError is a problem with one row (campaigns.RowError): its line number, the field, and why.
+type RowError = campaigns.RowError
 
-func (e RowError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
-	}
-	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
-}
-
-// FileError is a problem that makes the whole file untrustworthy. Name is the file's name as given.
-type FileError struct {
-	Name   string
-	Line   int
-	Reason string
-}
-
-func (e *FileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Reason)
-	}
-	return fmt.Sprintf("%s: %s", e.Name, e.Reason)
-}
+// FileError is a problem that makes the whole file untrustworthy (campaigns.FileError).
+type FileError = campaigns.FileError
 
 // table reads a CSV file with a header row, checking the header against the required and optional
 // columns, and yields each record as a map from column name to field through get.

@@ -15,27 +15,8 @@ var MemberColumns = []string{"external_id", "first_name", "last_name", "email", 
 // MemberOptionalColumns come with the population register's address update.
 var MemberOptionalColumns = []string{"address_protected", "deceased"}
 
-// MemberRow is one clean row of a member file. Text fields that were empty are "" and mean "no
-// change" for a known member; flag fields are nil for "no change". Email and Phone are normalised
-// (phone to E.164), Country is upper case.
-type MemberRow struct {
-	Line             int
-	ExternalID       string
-	FirstName        string
-	LastName         string
-	Email            string
-	Phone            string
-	Street           string
-	PostalCode       string
-	City             string
-	Country          string
-	Language         string
-	EmailConsent     *bool
-	SMSConsent       *bool
-	PostalObjection  *bool
-	AddressProtected *bool
-	Deceased         *bool
-}
+// MemberRow is one clean row of the file (campaigns.MemberRow).
+type MemberRow = campaigns.MemberRow
 
 // ReadMembers reads a member file and calls row for each clean row, in file order. Rows with a bad
 // field are returned as RowErrors and not passed to row; a row repeating an earlier external_id is

@@ -6,20 +6,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jacksmood/dispatch/campaigns"
 )
 
 // PurchaseColumns are the columns of a purchase file.
 var PurchaseColumns = []string{"external_id", "purchased_at", "amount_eur", "store", "order_ref"}
 
-// PurchaseRow is one clean row of a purchase file; AmountCents is the amount in euro cents.
-type PurchaseRow struct {
-	Line        int
-	ExternalID  string
-	PurchasedAt time.Time
-	AmountCents int64
-	Store       string
-	OrderRef    string
-}
+// PurchaseRow is one clean row of the file (campaigns.PurchaseRow).
+type PurchaseRow = campaigns.PurchaseRow
 
 // ReadPurchases reads a purchase file (external_id,purchased_at,amount_eur,store,order_ref) and
 // calls row for each clean row. Errors are as for ReadMembers.

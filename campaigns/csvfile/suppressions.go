@@ -11,14 +11,8 @@ import (
 // SuppressionColumns are the columns of a suppression file.
 var SuppressionColumns = []string{"channel", "value"}
 
-// SuppressionRow is one clean row of a suppression file. Value is normalised: an email as
-// NormalizeEmail leaves it, a phone in E.164, a postal key LAST_NAME|STREET|POSTAL_CODE as given
-// (the store compares postal keys case- and space-insensitively).
-type SuppressionRow struct {
-	Line    int
-	Channel campaigns.Channel
-	Value   string
-}
+// SuppressionRow is one clean row of the file (campaigns.SuppressionRow).
+type SuppressionRow = campaigns.SuppressionRow
 
 // ReadSuppressions reads a suppression file (channel,value) and calls row for each clean row.
 // Errors are as for ReadMembers.

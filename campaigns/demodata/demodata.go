@@ -19,56 +19,44 @@ import (
 // Person is one generated member with their purchases. The text fields are what the member CSV and
 // the store take as they are: the phone in E.164, the email a bare ASCII address, the city in upper
 // case as Posti writes it (Swedish speakers in bilingual towns get the Swedish names of the town and
-// street).
-type Person struct {
-	// ExternalID is "JM" and the person's sequence number in eight digits (JM00000001, ...); unique
-	// within one Generator. From the 100,000,000th person on it has nine digits or more.
-	ExternalID string
-	// FirstName and LastName may carry ä, ö, å and other letters; Email is their ASCII
-	// transliteration, "firstname.lastname<sequence number>@example.com", unique within one
-	// Generator, or "" (about 10 %).
-	FirstName, LastName, Email string
-	// Phone is a mobile number in E.164: +35840, +35841, +35844, +35845, +35846 or +35850 and
-	// seven digits (+4670 for members living in Sweden), unique within a Generator's first ten
-	// million people, or "" (about 15 %).
-	Phone string
-	// Street is "Mannerheimintie 12 A 5" and the like; "" for about 1 % (an incomplete address).
-	// PostalCode and City are a real Finnish postal code and its post town in upper case
-	// ("00100", "HELSINKI"). Country is "FI", or "SE" for the 0.5 % living in Sweden, whose postal
-	// code is Swedish ("113 51") and city Swedish ("STOCKHOLM").
-	Street, PostalCode, City, Country string
-	// Language is Finnish for about 88 %, Swedish for 6 % (most of them in the capital area,
-	// Ostrobothnia, Åland and on the southern coast) and English for 6 %.
-	Language campaigns.Language
-	// EmailConsent and SMSConsent are nil when the member was never asked, else point to true
-	// (granted) or false (withdrawn). Of members with an email, about 60 % granted and 15 %
-	// withdrew; of members with a phone, 30 % granted and 10 % withdrew SMS. The pointers are shared
-	// by every Person of the Generator: read them, never write through them.
-	EmailConsent, SMSConsent *bool
-	// PostalObjection (about 8 %) means the member has objected to postal marketing.
-	PostalObjection bool
-	// AddressProtected (about 0.3 %) is the population register's address protection.
-	AddressProtected bool
-	// Deceased (about 0.2 %) is the population register's notice of death.
-	Deceased bool
-	// Purchases are 0 to 12 purchases within the two years before the Generator's now, in
-	// ascending order of time. Next reuses the slice's array: copy it to keep it.
-	Purchases []Purchase
-}
+// street). It is the domain's campaigns.NewMember, which the store loads; what Next puts in each
+// field:
+//
+//	ExternalID is "JM" and the person's sequence number in eight digits (JM00000001, ...); unique
+//	within one Generator. From the 100,000,000th person on it has nine digits or more.
+//	FirstName and LastName may carry ä, ö, å and other letters; Email is their ASCII
+//	transliteration, "firstname.lastname<sequence number>@example.com", unique within one
+//	Generator, or "" (about 10 %).
+//	Phone is a mobile number in E.164: +35840, +35841, +35844, +35845, +35846 or +35850 and
+//	seven digits (+4670 for members living in Sweden), unique within a Generator's first ten
+//	million people, or "" (about 15 %).
+//	Street is "Mannerheimintie 12 A 5" and the like; "" for about 1 % (an incomplete address).
+//	PostalCode and City are a real Finnish postal code and its post town in upper case
+//	("00100", "HELSINKI"). Country is "FI", or "SE" for the 0.5 % living in Sweden, whose postal
+//	code is Swedish ("113 51") and city Swedish ("STOCKHOLM").
+//	Language is Finnish for about 88 %, Swedish for 6 % (most of them in the capital area,
+//	Ostrobothnia, Åland and on the southern coast) and English for 6 %.
+//	EmailConsent and SMSConsent are nil when the member was never asked, else point to true
+//	(granted) or false (withdrawn). Of members with an email, about 60 % granted and 15 %
+//	withdrew; of members with a phone, 30 % granted and 10 % withdrew SMS. The pointers are shared
+//	by every Person of the Generator: read them, never write through them.
+//	PostalObjection (about 8 %) means the member has objected to postal marketing.
+//	AddressProtected (about 0.3 %) is the population register's address protection.
+//	Deceased (about 0.2 %) is the population register's notice of death.
+//	Purchases are 0 to 12 purchases within the two years before the Generator's now, in
+//	ascending order of time. Next reuses the slice's array: copy it to keep it.
+type Person = campaigns.NewMember
 
-// Purchase is one purchase registered to a membership.
-type Purchase struct {
-	// PurchasedAt is within the two years before the Generator's now, to the second, in UTC,
-	// during the shops' opening hours (06:00-19:00 UTC).
-	PurchasedAt time.Time
-	// AmountCents is the sum paid in euro cents, 19.90 to 249.00 euros.
-	AmountCents int64
-	// Store is the shop: "Jack's Mood Kamppi", "Jack's Mood Verkkokauppa" (the web shop), ...
-	Store string
-	// OrderRef is the member's ExternalID, a dash and the purchase's number ("JM00000001-003");
-	// unique within one Generator.
-	OrderRef string
-}
+// Purchase is one purchase registered to a membership (campaigns.NewPurchase). What Next puts in
+// each field:
+//
+//	PurchasedAt is within the two years before the Generator's now, to the second, in UTC,
+//	during the shops' opening hours (06:00-19:00 UTC).
+//	AmountCents is the sum paid in euro cents, 19.90 to 249.00 euros.
+//	Store is the shop: "Jack's Mood Kamppi", "Jack's Mood Verkkokauppa" (the web shop), ...
+//	OrderRef is the member's ExternalID, a dash and the purchase's number ("JM00000001-003");
+//	unique within one Generator.
+type Purchase = campaigns.NewPurchase
 
 // Shares of the population, in parts per million where a share is drawn with chance.
 const (
@@ -561,4 +549,13 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// Source returns the people of New(seed, now) as a campaigns.MemberSource: each call starts a fresh
+// generator, so the stream is the same every time it is read.
+func Source(seed uint64, now time.Time) campaigns.MemberSource {
+	return func() func(*campaigns.NewMember) {
+		g := New(seed, now)
+		return g.Next
+	}
 }

@@ -29,18 +29,48 @@ func (r *campaignRow) decode() (campaigns.Campaign, error) {
 	return c, nil
 }
 
-// CreateCampaign stores a validated spec as a draft campaign and audits it.
-func (s *Store) CreateCampaign(ctx context.Context, spec *campaigns.Spec, actor string) (campaigns.Campaign, error) {
+// CreateCampaign stores a validated spec as a draft campaign created by a.Actor, and writes the audit
+// entry a (with the new campaign's id) in the same transaction.
+func (s *Store) CreateCampaign(ctx context.Context, spec *campaigns.Spec, a campaigns.Audit) (campaigns.Campaign, error) {
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return campaigns.Campaign{}, fmt.Errorf("create campaign: %w", err)
 	}
 	var row campaignRow
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &row, s.q("insert-campaign"), spec.Name, spec.Kind, b, actor); err != nil {
+		if err := tx.GetContext(ctx, &row, s.q("insert-campaign"), spec.Name, spec.Kind, b, a.Actor); err != nil {
 			return fmt.Errorf("create campaign: %w", err)
 		}
-		return s.audit(ctx, tx, actor, "campaigns.create", 0, map[string]any{"campaign_id": row.ID, "name": spec.Name})
+		return s.audit(ctx, tx, a.With("campaign_id", row.ID))
+	})
+	if err != nil {
+		return campaigns.Campaign{}, err
+	}
+	return row.decode()
+}
+
+// UpdateCampaign replaces a draft campaign's spec and writes the audit entry a in the same
+// transaction. A campaign that is no longer a draft is ErrConflict naming its state; an unknown one
+// ErrNotFound.
+func (s *Store) UpdateCampaign(ctx context.Context, id int64, spec *campaigns.Spec, a campaigns.Audit) (campaigns.Campaign, error) {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return campaigns.Campaign{}, fmt.Errorf("update campaign %d: %w", id, err)
+	}
+	var row campaignRow
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &row, s.q("update-campaign"), id, spec.Name, spec.Kind, b)
+		if errors.Is(err, sql.ErrNoRows) {
+			var status string
+			if err := tx.GetContext(ctx, &status, `SELECT status FROM campaigns WHERE id = $1`, id); errors.Is(err, sql.ErrNoRows) {
+				return campaigns.Errorf(campaigns.ErrNotFound, "no campaign %d", id)
+			}
+			return campaigns.Errorf(campaigns.ErrConflict, "campaign %d is %s: only a draft can be edited", id, status)
+		}
+		if err != nil {
+			return fmt.Errorf("update campaign %d: %w", id, err)
+		}
+		return s.audit(ctx, tx, a)
 	})
 	if err != nil {
 		return campaigns.Campaign{}, err
@@ -80,8 +110,9 @@ func (s *Store) Campaigns(ctx context.Context) ([]campaigns.Campaign, error) {
 
 // transition runs the named statements for a campaign state change in one transaction. The first
 // must return the campaign's id when the change is allowed; otherwise the answer is ErrNotFound for
-// an unknown campaign and ErrConflict naming the current state.
-func (s *Store) transition(ctx context.Context, id int64, verb, actor string, args []any, names ...string) error {
+// an unknown campaign and ErrConflict naming the current state. The audit entry a is written in the
+// same transaction.
+func (s *Store) transition(ctx context.Context, id int64, verb string, a campaigns.Audit, args []any, names ...string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var got int64
 		err := tx.GetContext(ctx, &got, s.q(names[0]), append([]any{id}, args...)...)
@@ -100,29 +131,29 @@ func (s *Store) transition(ctx context.Context, id int64, verb, actor string, ar
 				return fmt.Errorf("%s campaign %d: %s: %w", verb, id, n, err)
 			}
 		}
-		return s.audit(ctx, tx, actor, "campaigns."+strings.TrimSuffix(verb, "d"), 0, map[string]any{"campaign_id": id})
+		return s.audit(ctx, tx, a)
 	})
 }
 
 // ScheduleCampaign sets the campaign's next run time and makes it scheduled. A draft, scheduled or
 // finished campaign can be scheduled; others are ErrConflict.
-func (s *Store) ScheduleCampaign(ctx context.Context, id int64, at time.Time, actor string) error {
-	return s.transition(ctx, id, "scheduled", actor, []any{at}, "schedule-campaign")
+func (s *Store) ScheduleCampaign(ctx context.Context, id int64, at time.Time, a campaigns.Audit) error {
+	return s.transition(ctx, id, "scheduled", a, []any{at}, "schedule-campaign")
 }
 
 // PauseCampaign stops the campaign's sending: workers see the paused run and give their batches back.
-func (s *Store) PauseCampaign(ctx context.Context, id int64, actor string) error {
-	return s.transition(ctx, id, "paused", actor, nil, "pause-campaign", "pause-runs")
+func (s *Store) PauseCampaign(ctx context.Context, id int64, a campaigns.Audit) error {
+	return s.transition(ctx, id, "paused", a, nil, "pause-campaign", "pause-runs")
 }
 
 // ResumeCampaign continues a paused campaign; the scheduler enqueues what is left.
-func (s *Store) ResumeCampaign(ctx context.Context, id int64, actor string) error {
-	return s.transition(ctx, id, "resumed", actor, nil, "resume-campaign", "resume-runs", "resume-batches")
+func (s *Store) ResumeCampaign(ctx context.Context, id int64, a campaigns.Audit) error {
+	return s.transition(ctx, id, "resumed", a, nil, "resume-campaign", "resume-runs", "resume-batches")
 }
 
 // CancelCampaign stops the campaign for good: what was not sent is marked cancelled.
-func (s *Store) CancelCampaign(ctx context.Context, id int64, actor string) error {
-	return s.transition(ctx, id, "cancelled", actor, nil, "cancel-campaign", "cancel-deliveries", "cancel-batches", "cancel-runs")
+func (s *Store) CancelCampaign(ctx context.Context, id int64, a campaigns.Audit) error {
+	return s.transition(ctx, id, "cancelled", a, nil, "cancel-campaign", "cancel-deliveries", "cancel-batches", "cancel-runs")
 }
 
 // StartDueRuns creates a run for every campaign whose next run time has come, and moves the
@@ -231,8 +262,9 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 			return fmt.Errorf("select run %d: spec: %w", runID, err)
 		}
 		batchBase := run.Slices * batchesPerSlice
-		query, args := selectionSQL(runID, &spec, time.Now(), opt, run.SelectedUpto, upto.Int64, batchBase)
-		if err := tx.GetContext(ctx, &res.Deliveries, query, args...); err != nil {
+		// Not through s.stmt: the query relies on being planned with its actual parameter values.
+		args := selectionArgs(runID, &spec, time.Now(), opt, run.SelectedUpto, upto.Int64, batchBase)
+		if err := tx.GetContext(ctx, &res.Deliveries, s.q("select-slice"), args...); err != nil {
 			return fmt.Errorf("select run %d: %w", runID, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q("insert-batches"), runID, batchBase); err != nil {
@@ -250,12 +282,12 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 	if err != nil {
 		return res, err
 	}
-	res.Skipped = make(map[campaigns.Channel]map[string]int64)
+	res.Skipped = make(map[campaigns.Channel]map[campaigns.SkipReason]int64)
 	for _, k := range skips {
 		if res.Skipped[k.Channel] == nil {
-			res.Skipped[k.Channel] = map[string]int64{}
+			res.Skipped[k.Channel] = map[campaigns.SkipReason]int64{}
 		}
-		res.Skipped[k.Channel][k.Key] = k.N
+		res.Skipped[k.Channel][campaigns.SkipReason(k.Key)] = k.N
 	}
 	return res, nil
 }
@@ -264,98 +296,62 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 // k*batchesPerSlice, so a slice of up to a million deliveries per channel never collides.
 const batchesPerSlice = 1_000_000
 
-// selectionSQL compiles the run's selection into one statement. Every value a marketer wrote reaches
-// PostgreSQL as a bind parameter; only fixed fragments of this function make up the SQL text.
-func selectionSQL(runID int64, spec *campaigns.Spec, now time.Time, opt campaigns.SelectOptions, after, upto int64, batchBase int) (string, []any) {
-	args := []any{runID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	afterArg, uptoArg := arg(after), arg(upto)
-	conds := []string{"m.id > " + afterArg, "m.id <= " + uptoArg}
-	if len(spec.Segment.Languages) > 0 {
-		langs := make([]string, len(spec.Segment.Languages))
-		for i, l := range spec.Segment.Languages {
-			langs[i] = string(l)
+// selectionArgs gives the bind parameters of the select-slice query (queries/selection.sql), in the
+// order of its slots. Every value a marketer wrote reaches PostgreSQL as one of them; the SQL text is
+// fixed. A segment condition that is not given is NULL, which the query reads as "any".
+func selectionArgs(runID int64, spec *campaigns.Spec, now time.Time, opt campaigns.SelectOptions, after, upto int64, batchBase int) []any {
+	seg := spec.Segment
+	// An absent list must be NULL: an empty array ('{}') would match no member at all.
+	var langs, pats any
+	if len(seg.Languages) > 0 {
+		l := make([]string, len(seg.Languages))
+		for i, v := range seg.Languages {
+			l[i] = string(v)
 		}
-		conds = append(conds, "m.language = ANY("+arg(pq.Array(langs))+"::text[])")
+		langs = pq.Array(l)
 	}
-	if len(spec.Segment.PostalCodes) > 0 {
-		pats := make([]string, len(spec.Segment.PostalCodes))
-		for i, p := range spec.Segment.PostalCodes {
-			pats[i] = strings.TrimSuffix(p, "*")
-			if strings.HasSuffix(p, "*") {
-				pats[i] += "%"
+	if len(seg.PostalCodes) > 0 {
+		p := make([]string, len(seg.PostalCodes))
+		for i, v := range seg.PostalCodes {
+			p[i] = strings.TrimSuffix(v, "*")
+			if strings.HasSuffix(v, "*") {
+				p[i] += "%"
 			}
 		}
-		conds = append(conds, "m.postal_code LIKE ANY("+arg(pq.Array(pats))+"::text[])")
+		pats = pq.Array(p)
 	}
-	if within, spend := spec.Segment.PurchasedWithin, spec.Segment.MinTotalSpend; within > 0 || spend != nil {
-		since := time.Time{}
-		if within > 0 {
-			since = now.Add(-time.Duration(within))
-		}
-		having := ""
-		if spend != nil {
-			having = " HAVING sum(p.amount_cents) >= " + arg(int64(*spend))
-		}
-		conds = append(conds, "m.id IN (SELECT p.member_id FROM purchases p WHERE p.member_id > "+afterArg+
-			" AND p.member_id <= "+uptoArg+" AND p.purchased_at >= "+arg(since)+" GROUP BY p.member_id"+having+")")
+	var since sql.NullTime
+	if seg.PurchasedWithin > 0 {
+		since = sql.NullTime{Time: now.Add(-time.Duration(seg.PurchasedWithin)), Valid: true}
+	}
+	var spend sql.NullInt64
+	if seg.MinTotalSpend != nil {
+		spend = sql.NullInt64{Int64: int64(*seg.MinTotalSpend), Valid: true}
 	}
 	channels := make([]string, len(spec.Channels))
 	for i, c := range spec.Channels {
 		channels[i] = string(c)
 	}
-	chArg := arg(pq.Array(channels))
 	capMax, capSince := 0, now
 	if fc := spec.FrequencyCap; fc != nil {
 		capMax, capSince = fc.Max, now.Add(-time.Duration(fc.Per))
 	}
-	capMaxArg, capSinceArg := arg(capMax), arg(capSince)
-	firstArg := arg(spec.Strategy == campaigns.StrategyFirst)
-	batchArg, printBatchArg, baseArg := arg(opt.BatchSize), arg(opt.PrintBatchSize), arg(batchBase)
-
-	return `
-WITH seg AS (
-  SELECT m.id, m.postal_code FROM members m WHERE ` + strings.Join(conds, " AND ") + `
-), capped AS (
-  -- Marketing deliveries per member and channel inside the frequency cap's window.
-  SELECT d.member_id, d.channel FROM deliveries d
-  WHERE ` + capMaxArg + ` > 0 AND d.member_id > ` + afterArg + ` AND d.member_id <= ` + uptoArg + `
-    AND d.channel = ANY(` + chArg + `::text[]) AND d.run_id <> $1
-    AND d.status IN ('queued', 'sent') AND coalesce(d.sent_at, d.created_at) >= ` + capSinceArg + `
-  GROUP BY d.member_id, d.channel HAVING count(*) >= ` + capMaxArg + `
-), cand AS (
-  SELECT s.id AS member_id, s.postal_code, c.ord, r.channel, r.consent_event_id,
-         coalesce(r.reason, CASE WHEN k.member_id IS NOT NULL THEN 'frequency_cap' END) AS reason
-  FROM seg s
-  CROSS JOIN unnest(` + chArg + `::text[]) WITH ORDINALITY AS c (channel, ord)
-  JOIN member_reach r ON r.member_id = s.id AND r.channel = c.channel
-  LEFT JOIN capped k ON k.member_id = s.id AND k.channel = c.channel
-), ranked AS (
-  SELECT cand.*, min(ord) FILTER (WHERE reason IS NULL) OVER (PARTITION BY member_id) AS first_ok
-  FROM cand
-), chosen AS (
-  -- Strategy first: the first reachable channel; channels after it are not tried, so not counted.
-  SELECT * FROM ranked WHERE NOT ` + firstArg + ` OR first_ok IS NULL OR ord <= first_ok
-), ins AS (
-  INSERT INTO deliveries (run_id, member_id, channel, batch, consent_event_id)
-  SELECT $1, member_id, channel, ` + baseArg + `::int +
-         (row_number() OVER (PARTITION BY channel
-            ORDER BY CASE WHEN channel = 'postal' THEN postal_code END, member_id) - 1)
-         / CASE WHEN channel = 'postal' THEN ` + printBatchArg + `::int ELSE ` + batchArg + `::int END,
-         consent_event_id
-  FROM chosen WHERE reason IS NULL
-  ON CONFLICT (run_id, channel, member_id) DO NOTHING
-  RETURNING 1
-), skips AS (
-  INSERT INTO run_skips (run_id, channel, reason, members)
-  SELECT $1, channel, reason, count(*) FROM chosen WHERE reason IS NOT NULL GROUP BY channel, reason
-  ON CONFLICT (run_id, channel, reason) DO UPDATE SET members = run_skips.members + EXCLUDED.members
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM skips)`, args
+	return []any{
+		runID,                                    // $1
+		after,                                    // $2
+		upto,                                     // $3
+		langs,                                    // $4
+		pats,                                     // $5
+		since,                                    // $6
+		spend,                                    // $7
+		pq.Array(channels),                       // $8
+		capMax,                                   // $9
+		capSince,                                 // $10
+		spec.Strategy == campaigns.StrategyFirst, // $11
+		opt.BatchSize,                            // $12
+		opt.PrintBatchSize,                       // $13
+		batchBase,                                // $14
+	}
 }
 
 // BatchesToEnqueue returns up to limit batches of running runs that are not done and either were
@@ -431,16 +427,16 @@ func (s *Store) CampaignStats(ctx context.Context, id int64) (campaigns.Stats, e
 	}
 	for _, c := range byStatus {
 		cs := st.Channels[c.Channel]
-		switch c.Key {
-		case "queued":
+		switch campaigns.DeliveryStatus(c.Key) {
+		case campaigns.DeliveryQueued:
 			cs.Queued += c.N
-		case "sent":
+		case campaigns.DeliverySent:
 			cs.Sent += c.N
-		case "failed":
+		case campaigns.DeliveryFailed:
 			cs.Failed += c.N
-		case "skipped":
+		case campaigns.DeliverySkipped:
 			cs.Skipped += c.N
-		case "cancelled":
+		case campaigns.DeliveryCancelled:
 			cs.Cancel += c.N
 		}
 		cs.Total += c.N
@@ -456,9 +452,9 @@ func (s *Store) CampaignStats(ctx context.Context, id int64) (campaigns.Stats, e
 	for _, c := range append(selectionSkips, sendSkips...) {
 		cs := st.Channels[c.Channel]
 		if cs.Reasons == nil {
-			cs.Reasons = map[string]int64{}
+			cs.Reasons = map[campaigns.SkipReason]int64{}
 		}
-		cs.Reasons[c.Key] += c.N
+		cs.Reasons[campaigns.SkipReason(c.Key)] += c.N
 		st.Channels[c.Channel] = cs
 	}
 	return st, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jmoiron/sqlx"
 )
 
 // NormalizeCouponCode upper-cases a code as a customer may type it and restores its dashes:
@@ -43,14 +44,23 @@ func (s *Store) Coupon(ctx context.Context, code string) (campaigns.Coupon, erro
 
 // RedeemCoupon records the use of a code at a store with an order reference. A code redeems once:
 // a second attempt is ErrConflict naming when and where it was redeemed; an expired code is
-// ErrConflict naming its last day; an unknown one ErrNotFound. The redemption is audited.
-func (s *Store) RedeemCoupon(ctx context.Context, code, store, orderRef, actor string, loc *time.Location) (campaigns.Coupon, error) {
+// ErrConflict naming its last day; an unknown one ErrNotFound. The audit entry a is written with
+// the redemption, in one transaction, for the coupon's member.
+func (s *Store) RedeemCoupon(ctx context.Context, code, store, orderRef string, a campaigns.Audit, loc *time.Location) (campaigns.Coupon, error) {
 	c, err := s.Coupon(ctx, code)
 	if err != nil {
 		return c, err
 	}
 	var at time.Time
-	err = s.db.GetContext(ctx, &at, s.q("redeem-coupon"), c.Code, store, orderRef, actor)
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &at, s.q("redeem-coupon"), c.Code, store, orderRef, a.Actor); err != nil {
+			return err
+		}
+		if c.MemberID != nil {
+			a.MemberID = *c.MemberID
+		}
+		return s.audit(ctx, tx, a.With("code", c.Code))
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		if again, gerr := s.Coupon(ctx, c.Code); gerr == nil && again.RedeemedAt != nil {
 			where := ""
@@ -69,12 +79,14 @@ func (s *Store) RedeemCoupon(ctx context.Context, code, store, orderRef, actor s
 		return c, fmt.Errorf("redeem coupon: %w", err)
 	}
 	c.RedeemedAt, c.RedeemedStore, c.RedeemedOrderRef = &at, &store, &orderRef
-	var memberID int64
-	if c.MemberID != nil {
-		memberID = *c.MemberID
-	}
-	if err := s.Audit(ctx, actor, "coupons.redeem", memberID, map[string]any{"code": c.Code, "store": store, "order_ref": orderRef}); err != nil {
-		return c, err
-	}
 	return c, nil
+}
+
+// CouponCodes returns up to limit codes issued for the campaign, oldest first.
+func (s *Store) CouponCodes(ctx context.Context, campaignID int64, limit int) ([]string, error) {
+	var codes []string
+	if err := s.db.SelectContext(ctx, &codes, s.q("campaign-coupon-codes"), campaignID, limit); err != nil {
+		return nil, fmt.Errorf("coupon codes of campaign %d: %w", campaignID, err)
+	}
+	return codes, nil
 }

@@ -9,21 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/jacksmood/dispatch/campaigns"
-	"github.com/jacksmood/dispatch/campaigns/csvfile"
 )
-
-// ImportResult counts what an import did. Rejected rows are listed in Rejections by line.
-type ImportResult struct {
-	Imported   int                `json:"imported"`
-	Updated    int                `json:"updated"`
-	Unchanged  int                `json:"unchanged"`
-	Rejected   int                `json:"rejected"`
-	Rejections []csvfile.RowError `json:"-"`
-}
-
-// MemberReader streams the clean rows of a member file into row and returns the rejected rows;
-// csvfile.ReadMembers bound to a file is one.
-type MemberReader func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error)
 
 // ImportMembers imports a member file in one transaction: rows are copied into a staging table as
 // they are read, then merged with three set-based statements (update changed members, insert new
@@ -32,9 +18,9 @@ type MemberReader func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, e
 //
 // If the reader fails (a *csvfile.FileError: the file cannot be trusted), nothing is imported and
 // the error is returned. Rejected rows are skipped and counted; the good rows are imported.
-// The import is written to the audit log with the actor, the file name and the counts.
-func (s *Store) ImportMembers(ctx context.Context, read MemberReader, source campaigns.ConsentSource, file, actor string) (ImportResult, error) {
-	var res ImportResult
+// The audit entry a is written in the same transaction, with the counts added to its details.
+func (s *Store) ImportMembers(ctx context.Context, read campaigns.Rows[campaigns.MemberRow], source campaigns.ConsentSource, a campaigns.Audit) (campaigns.ImportResult, error) {
+	var res campaigns.ImportResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("import-create-staging")); err != nil {
 			return fmt.Errorf("import members: %w", err)
@@ -44,7 +30,7 @@ func (s *Store) ImportMembers(ctx context.Context, read MemberReader, source cam
 			return fmt.Errorf("import members: %w", err)
 		}
 		good := 0
-		rejected, err := read(func(r csvfile.MemberRow) error {
+		rejected, err := read(func(r campaigns.MemberRow) error {
 			good++
 			_, err := stmt.ExecContext(ctx, r.Line, r.ExternalID, nullable(r.FirstName), nullable(r.LastName),
 				nullable(r.Email), nullable(r.Phone), nullable(r.Street), nullable(r.PostalCode), nullable(r.City),
@@ -73,7 +59,7 @@ func (s *Store) ImportMembers(ctx context.Context, read MemberReader, source cam
 		if err := tx.SelectContext(ctx, &inserted, s.q("import-insert-members")); err != nil {
 			return fmt.Errorf("import members: insert: %w", err)
 		}
-		if err := tx.SelectContext(ctx, &consented, s.q("import-consents"), source, actor); err != nil {
+		if err := tx.SelectContext(ctx, &consented, s.q("import-consents"), source, a.Actor); err != nil {
 			return fmt.Errorf("import members: consents: %w", err)
 		}
 		isNew := make(map[int64]bool, len(inserted))
@@ -90,20 +76,16 @@ func (s *Store) ImportMembers(ctx context.Context, read MemberReader, source cam
 		}
 		res.Imported, res.Updated = len(inserted), len(changed)
 		res.Unchanged = good - res.Imported - res.Updated
-		return s.audit(ctx, tx, actor, "members.import", 0, map[string]any{
-			"file": file, "source": source, "imported": res.Imported, "updated": res.Updated,
-			"unchanged": res.Unchanged, "rejected": res.Rejected})
+		return s.audit(ctx, tx, a.With("imported", res.Imported).With("updated", res.Updated).
+			With("unchanged", res.Unchanged).With("rejected", res.Rejected))
 	})
 	return res, err
 }
 
-// PurchaseReader streams the clean rows of a purchase file, as csvfile.ReadPurchases does.
-type PurchaseReader func(row func(csvfile.PurchaseRow) error) ([]csvfile.RowError, error)
-
 // ImportPurchases imports a purchase file in one transaction. A row whose member is unknown is
 // rejected with its line; an order_ref already stored is skipped, so a re-import adds nothing.
-// It returns how many purchases were added.
-func (s *Store) ImportPurchases(ctx context.Context, read PurchaseReader, file, actor string) (added int, rejected []csvfile.RowError, err error) {
+// It returns how many purchases were added; the audit entry a is written with the counts.
+func (s *Store) ImportPurchases(ctx context.Context, read campaigns.Rows[campaigns.PurchaseRow], a campaigns.Audit) (res campaigns.AddResult, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("purchases-create-staging")); err != nil {
 			return err
@@ -112,7 +94,7 @@ func (s *Store) ImportPurchases(ctx context.Context, read PurchaseReader, file, 
 		if err != nil {
 			return err
 		}
-		rejected, err = read(func(r csvfile.PurchaseRow) error {
+		rejected, err := read(func(r campaigns.PurchaseRow) error {
 			_, err := stmt.ExecContext(ctx, r.Line, r.ExternalID, r.PurchasedAt, r.AmountCents, r.Store, r.OrderRef)
 			return err
 		})
@@ -132,17 +114,17 @@ func (s *Store) ImportPurchases(ctx context.Context, read PurchaseReader, file, 
 			return err
 		}
 		for _, u := range unknown {
-			rejected = append(rejected, csvfile.RowError{Line: u.Line, Field: "external_id", Reason: fmt.Sprintf("no member %q", u.ExternalID)})
+			rejected = append(rejected, campaigns.RowError{Line: u.Line, Field: "external_id", Reason: fmt.Sprintf("no member %q", u.ExternalID)})
 		}
 		r, err := tx.ExecContext(ctx, s.q("purchases-merge"))
 		if err != nil {
 			return fmt.Errorf("merge purchases: %w", err)
 		}
 		n, _ := r.RowsAffected()
-		added = int(n)
-		return s.audit(ctx, tx, actor, "purchases.import", 0, map[string]any{"file": file, "added": added, "rejected": len(rejected)})
+		res.Added, res.Rejections = int(n), rejected
+		return s.audit(ctx, tx, a.With("added", res.Added).With("rejected", len(rejected)))
 	})
-	return added, rejected, err
+	return res, err
 }
 
 func nullable(s string) any {
@@ -152,69 +134,11 @@ func nullable(s string) any {
 	return s
 }
 
-// MemberExport is everything the register holds about one member, as `dispatch members export`
-// writes it.
-type MemberExport struct {
-	ExportedAt   time.Time                                     `json:"exported_at"`
-	Member       campaigns.Member                              `json:"member"`
-	Consents     []campaigns.ConsentEvent                      `json:"consent_history"`
-	Current      map[campaigns.Channel]campaigns.ConsentStatus `json:"current_consents"`
-	Purchases    []ExportPurchase                              `json:"purchases"`
-	Deliveries   []ExportDelivery                              `json:"deliveries"`
-	Coupons      []ExportCoupon                                `json:"coupons"`
-	Suppressions []ExportSuppression                           `json:"suppressions"`
-	Audit        []campaigns.AuditEntry                        `json:"audit_log"`
-}
-
-// ExportPurchase is one purchase registered to the membership.
-type ExportPurchase struct {
-	PurchasedAt time.Time `json:"purchased_at" db:"purchased_at"`
-	AmountCents int64     `json:"amount_cents" db:"amount_cents"`
-	Store       string    `json:"store" db:"store"`
-	OrderRef    string    `json:"order_ref" db:"order_ref"`
-}
-
-// ExportDelivery is one message that was (or was to be) sent to the member.
-type ExportDelivery struct {
-	ID             int64      `json:"id" db:"id"`
-	RunID          int64      `json:"run_id" db:"run_id"`
-	CampaignID     int64      `json:"campaign_id" db:"campaign_id"`
-	CampaignName   string     `json:"campaign_name" db:"campaign_name"`
-	Channel        string     `json:"channel" db:"channel"`
-	Status         string     `json:"status" db:"status"`
-	Reason         string     `json:"reason,omitempty" db:"reason"`
-	ConsentEventID *int64     `json:"consent_event_id,omitempty" db:"consent_event_id"`
-	SMSSegments    *int       `json:"sms_segments,omitempty" db:"sms_segments"`
-	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
-	SentAt         *time.Time `json:"sent_at,omitempty" db:"sent_at"`
-	UpdatedAt      time.Time  `json:"updated_at" db:"updated_at"`
-}
-
-// ExportCoupon is one coupon code issued to the member, with its redemption if any.
-type ExportCoupon struct {
-	Code             string     `json:"code" db:"code"`
-	CampaignID       int64      `json:"campaign_id" db:"campaign_id"`
-	RunID            int64      `json:"run_id" db:"run_id"`
-	Channel          string     `json:"channel" db:"channel"`
-	Discount         string     `json:"discount" db:"discount"`
-	IssuedAt         time.Time  `json:"issued_at" db:"issued_at"`
-	ValidUntil       time.Time  `json:"valid_until" db:"valid_until"`
-	RedeemedAt       *time.Time `json:"redeemed_at,omitempty" db:"redeemed_at"`
-	RedeemedStore    *string    `json:"redeemed_store,omitempty" db:"redeemed_store"`
-	RedeemedOrderRef *string    `json:"redeemed_order_ref,omitempty" db:"redeemed_order_ref"`
-}
-
-// ExportSuppression says that one of the member's addresses is on the suppression list.
-type ExportSuppression struct {
-	Channel   string    `json:"channel" db:"channel"`
-	Reason    string    `json:"reason" db:"reason"`
-	CreatedAt time.Time `json:"created_at" db:"created_at"`
-}
-
 // ExportMember gathers everything held about the member in one consistent snapshot (a repeatable-read
-// transaction) and writes an audit entry. It returns ErrNotFound for an unknown external id.
-func (s *Store) ExportMember(ctx context.Context, externalID, actor string) (*MemberExport, error) {
-	var x MemberExport
+// transaction) and writes the audit entry a (for the member) in it. It returns ErrNotFound for an
+// unknown external id.
+func (s *Store) ExportMember(ctx context.Context, externalID string, a campaigns.Audit) (*campaigns.MemberExport, error) {
+	var x campaigns.MemberExport
 	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return nil, fmt.Errorf("export member: %w", err)
@@ -228,7 +152,8 @@ func (s *Store) ExportMember(ctx context.Context, externalID, actor string) (*Me
 	}
 	id := x.Member.ID
 	// The audit entry of this export is part of what the member can see: write it first.
-	if err := s.audit(ctx, tx, actor, "members.export", id, map[string]any{}); err != nil {
+	a.MemberID = id
+	if err := s.audit(ctx, tx, a); err != nil {
 		return nil, err
 	}
 	parts := []struct {
@@ -258,8 +183,8 @@ func (s *Store) ExportMember(ctx context.Context, externalID, actor string) (*Me
 // EraseMember removes the member's personal data in one transaction: the member row, consent history
 // and purchases are deleted; deliveries and coupons stay as anonymous rows (member_id NULL) so counts
 // and the coupon ledger survive; the email and phone stay on the suppression list as hashes only.
-// The erasure is audited by internal id. It returns the internal id, or ErrNotFound.
-func (s *Store) EraseMember(ctx context.Context, externalID, actor string) (int64, error) {
+// The audit entry a is written by internal id. It returns the internal id, or ErrNotFound.
+func (s *Store) EraseMember(ctx context.Context, externalID string, a campaigns.Audit) (int64, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
@@ -278,7 +203,8 @@ func (s *Store) EraseMember(ctx context.Context, externalID, actor string) (int6
 		if _, err := tx.ExecContext(ctx, s.q("erase-member"), id); err != nil {
 			return fmt.Errorf("erase member %d: %w", id, err)
 		}
-		return s.audit(ctx, tx, actor, "members.erase", id, map[string]any{})
+		a.MemberID = id
+		return s.audit(ctx, tx, a)
 	})
 	return id, err
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/jacksmood/dispatch/campaigns"
-	"github.com/jacksmood/dispatch/campaigns/csvfile"
 )
 
 // queryer is what both *sqlx.DB and *sqlx.Tx offer.
@@ -25,18 +24,25 @@ type queryer interface {
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
-// audit writes one audit entry in the caller's transaction. memberID is 0 for actions on no member.
-func (s *Store) audit(ctx context.Context, q queryer, actor, action string, memberID int64, details any) error {
+// audit writes one audit entry in the caller's transaction. MemberID 0 is an action on no member.
+func (s *Store) audit(ctx context.Context, q queryer, a campaigns.Audit) error {
+	if a.Actor == "" || a.Action == "" {
+		return fmt.Errorf("audit %q: an entry needs an actor and an action", a.Action)
+	}
+	details := a.Details
+	if details == nil {
+		details = map[string]any{}
+	}
 	b, err := json.Marshal(details)
 	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
+		return fmt.Errorf("audit %s: %w", a.Action, err)
 	}
 	var mid *int64
-	if memberID != 0 {
-		mid = &memberID
+	if a.MemberID != 0 {
+		mid = &a.MemberID
 	}
-	if _, err := q.ExecContext(ctx, s.q("insert-audit"), actor, action, mid, b); err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
+	if _, err := q.ExecContext(ctx, s.q("insert-audit"), a.Actor, a.Action, mid, b); err != nil {
+		return fmt.Errorf("audit %s: %w", a.Action, err)
 	}
 	return nil
 }
@@ -50,14 +56,15 @@ func (s *Store) AuditList(ctx context.Context, since time.Time) ([]campaigns.Aud
 	return out, nil
 }
 
-// Audit records an action that was taken outside the store (a token shown, a campaign created).
-func (s *Store) Audit(ctx context.Context, actor, action string, memberID int64, details any) error {
-	return s.audit(ctx, s.db, actor, action, memberID, details)
+// Audit records an action that changed nothing in the store (a preview that showed a member's data,
+// a test send).
+func (s *Store) Audit(ctx context.Context, a campaigns.Audit) error {
+	return s.audit(ctx, s.db, a)
 }
 
 // AddUser creates a named user with a role and returns a new API token. Only the token's SHA-256
 // hash is stored: the token is shown this once. A name in use is ErrConflict.
-func (s *Store) AddUser(ctx context.Context, name string, role campaigns.Role, actor string) (campaigns.User, string, error) {
+func (s *Store) AddUser(ctx context.Context, name string, role campaigns.Role, a campaigns.Audit) (campaigns.User, string, error) {
 	if name == "" {
 		return campaigns.User{}, "", campaigns.Invalid("name", "is empty")
 	}
@@ -75,7 +82,7 @@ func (s *Store) AddUser(ctx context.Context, name string, role campaigns.Role, a
 			}
 			return fmt.Errorf("add user: %w", err)
 		}
-		return s.audit(ctx, tx, actor, "users.add", 0, map[string]any{"user": name, "role": role})
+		return s.audit(ctx, tx, a)
 	})
 	return u, token, err
 }
@@ -136,34 +143,26 @@ func (s *Store) MemberByID(ctx context.Context, id int64) (campaigns.Member, err
 	return m, err
 }
 
-// ConsentChange is one consent event to record.
-type ConsentChange struct {
-	Channel        campaigns.Channel
-	Status         campaigns.ConsentStatus
-	Source         campaigns.ConsentSource
-	WordingVersion string
-}
-
-// RecordConsent appends a consent event for the member and writes the audit entry, in one transaction.
-// It returns the event, or ErrNotFound for an unknown member.
-func (s *Store) RecordConsent(ctx context.Context, externalID string, c ConsentChange, actor string) (campaigns.ConsentEvent, error) {
+// RecordConsent appends a consent event for the member and writes the audit entry (with the member
+// and the event's id), in one transaction. It returns the event, or ErrNotFound for an unknown member.
+func (s *Store) RecordConsent(ctx context.Context, externalID string, c campaigns.ConsentChange, a campaigns.Audit) (campaigns.ConsentEvent, error) {
 	var ev campaigns.ConsentEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		id, err := s.memberID(ctx, tx, externalID)
 		if err != nil {
 			return err
 		}
-		ev, err = s.recordConsent(ctx, tx, id, c, actor)
+		ev, err = s.recordConsent(ctx, tx, id, c, a.Actor)
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "consent.set", id, map[string]any{
-			"channel": c.Channel, "status": c.Status, "source": c.Source, "event_id": ev.ID})
+		a.MemberID = id
+		return s.audit(ctx, tx, a.With("event_id", ev.ID))
 	})
 	return ev, err
 }
 
-func (s *Store) recordConsent(ctx context.Context, q queryer, memberID int64, c ConsentChange, actor string) (campaigns.ConsentEvent, error) {
+func (s *Store) recordConsent(ctx context.Context, q queryer, memberID int64, c campaigns.ConsentChange, actor string) (campaigns.ConsentEvent, error) {
 	var ev campaigns.ConsentEvent
 	err := q.GetContext(ctx, &ev, s.q("record-consent"), memberID, c.Channel, c.Status, c.Source, c.WordingVersion, actor)
 	if err != nil {
@@ -199,12 +198,7 @@ func (s *Store) ConsentHistory(ctx context.Context, memberID int64) ([]campaigns
 // ImportSuppressions adds the rows of a suppression file to the suppression list with the reason,
 // in one transaction, and writes an audit entry. It returns how many rows were read, the rejected
 // rows, and an error when the file cannot be trusted (then nothing is added).
-func (s *Store) ImportSuppressions(ctx context.Context, read func(func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error), reason, file, actor string) (added int, rejected []csvfile.RowError, err error) {
-	switch reason {
-	case "robinson", "bounce", "complaint", "manual":
-	default:
-		return 0, nil, campaigns.Invalid("--reason", fmt.Sprintf("%q is not robinson, bounce, complaint or manual", reason))
-	}
+func (s *Store) ImportSuppressions(ctx context.Context, read campaigns.Rows[campaigns.SuppressionRow], reason campaigns.SuppressionReason, a campaigns.Audit) (res campaigns.AddResult, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("suppressions-create-staging")); err != nil {
 			return err
@@ -213,7 +207,7 @@ func (s *Store) ImportSuppressions(ctx context.Context, read func(func(csvfile.S
 		if err != nil {
 			return err
 		}
-		rejected, err = read(func(r csvfile.SuppressionRow) error {
+		rejected, err := read(func(r campaigns.SuppressionRow) error {
 			_, err := stmt.ExecContext(ctx, r.Channel, r.Value)
 			return err
 		})
@@ -225,16 +219,15 @@ func (s *Store) ImportSuppressions(ctx context.Context, read func(func(csvfile.S
 			return fmt.Errorf("copy suppressions: %w", err)
 		}
 		stmt.Close()
-		res, err := tx.ExecContext(ctx, s.q("suppressions-merge"), reason)
+		r, err := tx.ExecContext(ctx, s.q("suppressions-merge"), reason)
 		if err != nil {
 			return fmt.Errorf("merge suppressions: %w", err)
 		}
-		n, _ := res.RowsAffected()
-		added = int(n)
-		return s.audit(ctx, tx, actor, "suppressions.import", 0, map[string]any{
-			"file": file, "reason": reason, "added": added, "rejected": len(rejected)})
+		n, _ := r.RowsAffected()
+		res.Added, res.Rejections = int(n), rejected
+		return s.audit(ctx, tx, a.With("added", res.Added).With("rejected", len(rejected)))
 	})
-	return added, rejected, err
+	return res, err
 }
 
 // RecordUnsubscribe records the member's own withdrawal on the channel (an unsubscribe link, an SMS

@@ -17,12 +17,12 @@ import (
 
 const header = "external_id,first_name,last_name,email,phone,street,postal_code,city,country,language,email_consent,sms_consent,postal_objection\n"
 
-func importCSV(t *testing.T, s *postgres.Store, name, data string) (postgres.ImportResult, error) {
+func importCSV(t *testing.T, s *postgres.Store, name, data string) (campaigns.ImportResult, error) {
 	t.Helper()
 	read := func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadMembers(strings.NewReader(data), name, row)
 	}
-	return s.ImportMembers(context.Background(), read, campaigns.SourceImport, name, "tester")
+	return s.ImportMembers(context.Background(), read, campaigns.SourceImport, campaigns.Audit{Actor: "tester", Action: campaigns.AuditMembersImport})
 }
 
 func TestImportGoodBadAndRepeatedRows(t *testing.T) {
@@ -151,8 +151,8 @@ func TestConsentDerivedFromLatestEvent(t *testing.T) {
 	steps := []campaigns.ConsentStatus{campaigns.Granted, campaigns.Withdrawn, campaigns.Granted, campaigns.Withdrawn}
 	var last campaigns.ConsentEvent
 	for i, st := range steps {
-		last, err = s.RecordConsent(ctx, "M1", postgres.ConsentChange{Channel: campaigns.Email, Status: st,
-			Source: campaigns.SourceCustomerService, WordingVersion: fmt.Sprintf("v%d", i)}, "cs-anna")
+		last, err = s.RecordConsent(ctx, "M1", campaigns.ConsentChange{Channel: campaigns.Email, Status: st,
+			Source: campaigns.SourceCustomerService, WordingVersion: fmt.Sprintf("v%d", i)}, campaigns.Audit{Actor: "cs-anna", Action: campaigns.AuditConsentSet})
 		pgtest.Must(t, "record consent", err)
 		cur, ok, err := s.CurrentConsent(ctx, m.ID, campaigns.Email)
 		pgtest.Must(t, "current", err)
@@ -174,7 +174,7 @@ func TestConsentDerivedFromLatestEvent(t *testing.T) {
 	if n := pgtest.Count(t, s.DB(), `SELECT count(*) FROM audit_log WHERE action = 'consent.set' AND actor = 'cs-anna' AND member_id = $1`, m.ID); n != 4 {
 		t.Fatalf("consent audit entries = %d, want 4", n)
 	}
-	_, err = s.RecordConsent(ctx, "nobody", postgres.ConsentChange{Channel: campaigns.Email, Status: campaigns.Granted, Source: campaigns.SourceImport}, "x")
+	_, err = s.RecordConsent(ctx, "nobody", campaigns.ConsentChange{Channel: campaigns.Email, Status: campaigns.Granted, Source: campaigns.SourceImport}, campaigns.Audit{Actor: "x", Action: campaigns.AuditConsentSet})
 	if !errors.Is(err, campaigns.ErrNotFound) {
 		t.Fatalf("consent for unknown member: err = %v, want ErrNotFound", err)
 	}
@@ -214,7 +214,7 @@ func TestExportHoldsEveryFact(t *testing.T) {
 	t.Parallel()
 	s := pgtest.New(t)
 	memberID := seedHistory(t, s)
-	x, err := s.ExportMember(context.Background(), "M1", "privacy-pia")
+	x, err := s.ExportMember(context.Background(), "M1", campaigns.Audit{Actor: "privacy-pia", Action: campaigns.AuditMembersExport})
 	pgtest.Must(t, "export", err)
 	b, err := json.Marshal(x)
 	pgtest.Must(t, "marshal", err)
@@ -236,7 +236,7 @@ func TestExportHoldsEveryFact(t *testing.T) {
 	if n := pgtest.Count(t, s.DB(), `SELECT count(*) FROM audit_log WHERE action = 'members.export' AND actor = 'privacy-pia' AND member_id = $1`, memberID); n != 1 {
 		t.Errorf("export audit entries = %d, want 1", n)
 	}
-	if _, err := s.ExportMember(context.Background(), "M404", "privacy-pia"); !errors.Is(err, campaigns.ErrNotFound) {
+	if _, err := s.ExportMember(context.Background(), "M404", campaigns.Audit{Actor: "privacy-pia", Action: campaigns.AuditMembersExport}); !errors.Is(err, campaigns.ErrNotFound) {
 		t.Errorf("export of unknown member: %v", err)
 	}
 }
@@ -246,7 +246,7 @@ func TestEraseLeavesNoPersonalData(t *testing.T) {
 	s := pgtest.New(t)
 	ctx := context.Background()
 	memberID := seedHistory(t, s)
-	id, err := s.EraseMember(ctx, "M1", "privacy-pia")
+	id, err := s.EraseMember(ctx, "M1", campaigns.Audit{Actor: "privacy-pia", Action: campaigns.AuditMembersErase})
 	pgtest.Must(t, "erase", err)
 	if id != memberID {
 		t.Fatalf("erase returned id %d, want %d", id, memberID)
@@ -288,7 +288,7 @@ func TestEraseLeavesNoPersonalData(t *testing.T) {
 	if n := pgtest.Count(t, db, `SELECT count(*) FROM members m JOIN suppressions s ON s.key IN (m.email_key, m.phone_key) AND s.reason = 'erasure' WHERE m.external_id = 'M1-NEW'`); n != 2 {
 		t.Errorf("re-imported address matches %d erasure suppressions, want 2 (email and phone)", n)
 	}
-	if _, err := s.EraseMember(ctx, "M1", "privacy-pia"); !errors.Is(err, campaigns.ErrNotFound) {
+	if _, err := s.EraseMember(ctx, "M1", campaigns.Audit{Actor: "privacy-pia", Action: campaigns.AuditMembersErase}); !errors.Is(err, campaigns.ErrNotFound) {
 		t.Errorf("second erase: %v, want ErrNotFound", err)
 	}
 }
@@ -297,7 +297,7 @@ func TestUsersTokensAreHashed(t *testing.T) {
 	t.Parallel()
 	s := pgtest.New(t)
 	ctx := context.Background()
-	u, token, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, "admin")
+	u, token, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd}.With("user", "maija"))
 	pgtest.Must(t, "add user", err)
 	if !strings.HasPrefix(token, "dsp_") || len(token) < 40 {
 		t.Fatalf("token %q too short", token)
@@ -313,7 +313,7 @@ func TestUsersTokensAreHashed(t *testing.T) {
 	if _, err := s.UserByToken(ctx, token+"x"); !errors.Is(err, campaigns.ErrNotFound) {
 		t.Fatalf("altered token: %v", err)
 	}
-	if _, _, err := s.AddUser(ctx, "maija", campaigns.RoleAdmin, "admin"); !errors.Is(err, campaigns.ErrConflict) {
+	if _, _, err := s.AddUser(ctx, "maija", campaigns.RoleAdmin, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd}); !errors.Is(err, campaigns.ErrConflict) {
 		t.Fatalf("duplicate user: %v", err)
 	}
 	entries, err := s.AuditList(ctx, time.Now().Add(-time.Hour))
@@ -330,12 +330,12 @@ func TestSuppressionsAndPurchases(t *testing.T) {
 	_, err := importCSV(t, s, "m.csv", header+"M1,Aino,Laine,aino@example.com,0401234567,Koulukatu 4 B,00100,HELSINKI,FI,fi,yes,yes,\n")
 	pgtest.Must(t, "import", err)
 	supp := "channel,value\nemail,AINO@example.com\npostal,laine | koulukatu 4b|00100\nsms,+358 40 999 9999\nfax,123\n"
-	added, rejected, err := s.ImportSuppressions(ctx, func(row func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error) {
+	res, err := s.ImportSuppressions(ctx, func(row func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadSuppressions(strings.NewReader(supp), "s.csv", row)
-	}, "robinson", "s.csv", "ops-olli")
+	}, campaigns.SuppressionReason("robinson"), campaigns.Audit{Actor: "ops-olli", Action: campaigns.AuditSuppressionImport})
 	pgtest.Must(t, "suppressions", err)
-	if added != 3 || len(rejected) != 1 || rejected[0].Line != 5 {
-		t.Fatalf("added %d, rejected %+v", added, rejected)
+	if res.Added != 3 || len(res.Rejections) != 1 || res.Rejections[0].Line != 5 {
+		t.Fatalf("added %d, rejected %+v", res.Added, res.Rejections)
 	}
 	if n := pgtest.Count(t, s.DB(), `SELECT count(*) FROM members m JOIN suppressions s ON (s.channel = 'email' AND s.key = m.email_key) OR (s.channel = 'postal' AND s.key = m.postal_key)`); n != 2 {
 		t.Fatalf("member matches %d suppressions, want email and postal (case- and space-insensitive)", n)
@@ -344,17 +344,17 @@ func TestSuppressionsAndPurchases(t *testing.T) {
 	read := func(row func(csvfile.PurchaseRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadPurchases(strings.NewReader(purchases), "p.csv", row)
 	}
-	added, rejected, err = s.ImportPurchases(ctx, read, "p.csv", "ops-olli")
+	res, err = s.ImportPurchases(ctx, read, campaigns.Audit{Actor: "ops-olli", Action: campaigns.AuditPurchasesImport})
 	pgtest.Must(t, "purchases", err)
-	if added != 2 || len(rejected) != 2 {
-		t.Fatalf("purchases added %d rejected %+v", added, rejected)
+	if res.Added != 2 || len(res.Rejections) != 2 {
+		t.Fatalf("purchases added %d rejected %+v", res.Added, res.Rejections)
 	}
 	if n := pgtest.Count(t, s.DB(), `SELECT sum(amount_cents) FROM purchases`); n != 5040 {
 		t.Fatalf("sum of amounts = %d cents, want 5040", n)
 	}
-	added, _, err = s.ImportPurchases(ctx, read, "p.csv", "ops-olli")
+	res, err = s.ImportPurchases(ctx, read, campaigns.Audit{Actor: "ops-olli", Action: campaigns.AuditPurchasesImport})
 	pgtest.Must(t, "purchases again", err)
-	if added != 0 {
-		t.Fatalf("re-import added %d purchases", added)
+	if res.Added != 0 {
+		t.Fatalf("re-import added %d purchases", res.Added)
 	}
 }

@@ -4,32 +4,24 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/jacksmood/dispatch/campaigns"
-	"github.com/jacksmood/dispatch/campaigns/demodata"
 )
 
-// SeedResult counts what SeedMembers wrote.
-type SeedResult struct {
-	Members   int
-	Consents  int
-	Purchases int
-}
-
-// SeedMembers writes n generated demo members (demodata, with the given seed) with their consents
-// (source signup-form) and purchases, in one transaction, streaming each table with COPY: the
-// generator runs once per table, which is cheaper than holding a million members in memory.
-// It refuses (ErrConflict) when the register already holds the generator's first external id.
-func (s *Store) SeedMembers(ctx context.Context, n int, seed uint64, now time.Time, actor string) (SeedResult, error) {
-	var res SeedResult
+// SeedMembers writes the first n members of src with their consents (source signup-form) and
+// purchases, in one transaction, streaming each table with COPY: src is read once per table, which
+// is cheaper than holding a million members in memory. It refuses (ErrConflict) when the register
+// already holds src's first external id. The audit entry a is written in the same transaction.
+func (s *Store) SeedMembers(ctx context.Context, n int, src campaigns.MemberSource, a campaigns.Audit) (campaigns.SeedResult, error) {
+	var res campaigns.SeedResult
 	if n <= 0 {
-		return res, campaigns.Invalid("--members", "want a positive number")
+		return res, campaigns.Invalid("members", "want a positive number")
 	}
-	var p demodata.Person
-	demodata.New(seed, now).Next(&p)
+	actor := a.Actor
+	var p campaigns.NewMember
+	src()(&p)
 	first := p.ExternalID
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("seed-lock")); err != nil {
@@ -44,16 +36,16 @@ func (s *Store) SeedMembers(ctx context.Context, n int, seed uint64, now time.Ti
 		}
 		base := last - int64(n) + 1
 		// rows streams every generated person to one COPY statement through emit.
-		rows := func(query string, emit func(stmt *sql.Stmt, id int64, p *demodata.Person) (int, error)) (int, error) {
+		rows := func(query string, emit func(stmt *sql.Stmt, id int64, p *campaigns.NewMember) (int, error)) (int, error) {
 			stmt, err := tx.PrepareContext(ctx, s.q(query))
 			if err != nil {
 				return 0, err
 			}
 			defer stmt.Close()
-			gen := demodata.New(seed, now)
+			next := src()
 			count := 0
 			for i := 0; i < n; i++ {
-				gen.Next(&p)
+				next(&p)
 				k, err := emit(stmt, base+int64(i), &p)
 				if err != nil {
 					return count, fmt.Errorf("seed: %s: %w", query, err)
@@ -66,7 +58,7 @@ func (s *Store) SeedMembers(ctx context.Context, n int, seed uint64, now time.Ti
 			return count, nil
 		}
 		var err error
-		res.Members, err = rows("seed-copy-members", func(stmt *sql.Stmt, id int64, p *demodata.Person) (int, error) {
+		res.Members, err = rows("seed-copy-members", func(stmt *sql.Stmt, id int64, p *campaigns.NewMember) (int, error) {
 			_, err := stmt.ExecContext(ctx, id, p.ExternalID, p.FirstName, p.LastName, nullable(p.Email), nullable(p.Phone),
 				p.Street, p.PostalCode, p.City, p.Country, p.Language, p.AddressProtected, p.Deceased)
 			return 1, err
@@ -74,7 +66,7 @@ func (s *Store) SeedMembers(ctx context.Context, n int, seed uint64, now time.Ti
 		if err != nil {
 			return err
 		}
-		res.Consents, err = rows("seed-copy-consents", func(stmt *sql.Stmt, id int64, p *demodata.Person) (int, error) {
+		res.Consents, err = rows("seed-copy-consents", func(stmt *sql.Stmt, id int64, p *campaigns.NewMember) (int, error) {
 			k := 0
 			for _, c := range []struct {
 				ch campaigns.Channel
@@ -103,7 +95,7 @@ func (s *Store) SeedMembers(ctx context.Context, n int, seed uint64, now time.Ti
 		if err != nil {
 			return err
 		}
-		res.Purchases, err = rows("seed-copy-purchases", func(stmt *sql.Stmt, id int64, p *demodata.Person) (int, error) {
+		res.Purchases, err = rows("seed-copy-purchases", func(stmt *sql.Stmt, id int64, p *campaigns.NewMember) (int, error) {
 			for _, b := range p.Purchases {
 				if _, err := stmt.ExecContext(ctx, id, b.PurchasedAt, b.AmountCents, b.Store, b.OrderRef); err != nil {
 					return 0, err
@@ -114,7 +106,7 @@ func (s *Store) SeedMembers(ctx context.Context, n int, seed uint64, now time.Ti
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "members.seed", 0, map[string]any{"members": n, "seed": seed})
+		return s.audit(ctx, tx, a.With("members", n))
 	})
 	return res, err
 }

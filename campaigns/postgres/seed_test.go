@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/demodata"
 	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
 )
 
@@ -17,7 +18,7 @@ func TestSeedIsDeterministicAndRealistic(t *testing.T) {
 	var fingerprints []string
 	for i := 0; i < 2; i++ {
 		s := pgtest.New(t)
-		res, err := s.SeedMembers(ctx, 2000, 7, now, "seed")
+		res, err := s.SeedMembers(ctx, 2000, demodata.Source(7, now), campaigns.Audit{Actor: "seed", Action: campaigns.AuditMembersSeed})
 		pgtest.Must(t, "seed", err)
 		if res.Members != 2000 || res.Consents < 1500 || res.Purchases < 2000 {
 			t.Fatalf("seed result %+v", res)
@@ -46,7 +47,7 @@ func TestSeedIsDeterministicAndRealistic(t *testing.T) {
 		var fp string
 		pgtest.Must(t, "fingerprint", db.Get(&fp, `SELECT md5(string_agg(external_id || first_name || coalesce(email, '') || street, ',' ORDER BY external_id)) FROM members`))
 		fingerprints = append(fingerprints, fp)
-		if _, err := s.SeedMembers(ctx, 10, 7, now, "seed"); !errors.Is(err, campaigns.ErrConflict) {
+		if _, err := s.SeedMembers(ctx, 10, demodata.Source(7, now), campaigns.Audit{Actor: "seed", Action: campaigns.AuditMembersSeed}); !errors.Is(err, campaigns.ErrConflict) {
 			t.Fatalf("second seed into the same register: %v, want ErrConflict", err)
 		}
 		if n := pgtest.Count(t, db, `SELECT count(*) FROM members`); n != 2000 {

@@ -40,7 +40,7 @@ func importMembers(t *testing.T, s *postgres.Store, data string) {
 	t.Helper()
 	res, err := s.ImportMembers(context.Background(), func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadMembers(strings.NewReader(data), "m.csv", row)
-	}, campaigns.SourceImport, "m.csv", "tester")
+	}, campaigns.SourceImport, campaigns.Audit{Actor: "tester", Action: campaigns.AuditMembersImport})
 	pgtest.Must(t, "import", err)
 	if res.Rejected > 0 {
 		t.Fatalf("import rejected %v", res.Rejections)
@@ -49,10 +49,11 @@ func importMembers(t *testing.T, s *postgres.Store, data string) {
 
 func suppress(t *testing.T, s *postgres.Store, data, reason string) {
 	t.Helper()
-	_, rej, err := s.ImportSuppressions(context.Background(), func(row func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error) {
+	res, err := s.ImportSuppressions(context.Background(), func(row func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadSuppressions(strings.NewReader(data), "s.csv", row)
-	}, reason, "s.csv", "tester")
+	}, campaigns.SuppressionReason(reason), campaigns.Audit{Actor: "tester", Action: campaigns.AuditSuppressionImport})
 	pgtest.Must(t, "suppressions", err)
+	rej := res.Rejections
 	if len(rej) > 0 {
 		t.Fatalf("suppressions rejected %v", rej)
 	}
@@ -69,9 +70,9 @@ func startRun(t *testing.T, s *postgres.Store, spec campaigns.Spec) (campaignID,
 func startUnvalidatedRun(t *testing.T, s *postgres.Store, spec campaigns.Spec) (campaignID, runID int64) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := s.CreateCampaign(ctx, &spec, "tester")
+	c, err := s.CreateCampaign(ctx, &spec, campaigns.Audit{Actor: "tester", Action: campaigns.AuditCampaignCreate})
 	pgtest.Must(t, "create", err)
-	pgtest.Must(t, "schedule", s.ScheduleCampaign(ctx, c.ID, time.Now().Add(-time.Second), "tester"))
+	pgtest.Must(t, "schedule", s.ScheduleCampaign(ctx, c.ID, time.Now().Add(-time.Second), campaigns.Audit{Actor: "tester", Action: campaigns.AuditCampaignSchedule}))
 	runs, err := s.StartDueRuns(ctx, time.Now(), func(campaigns.Spec, time.Time) (*time.Time, error) { return nil, nil })
 	pgtest.Must(t, "start", err)
 	if len(runs) != 1 {
@@ -292,5 +293,84 @@ func TestSegmentConditions(t *testing.T) {
 	selectAll(t, s, runID, campaigns.SelectOptions{})
 	if n := pgtest.Count(t, s.DB(), `SELECT count(*) FROM members`); n != 6 || len(ledger(t, s, runID)) != 0 {
 		t.Fatalf("members %d after a hostile pattern", n)
+	}
+}
+
+// TestSegmentConditionsEach checks every segment condition alone, all of them together and none of
+// them, against the exact members selected: each absent condition must select as if it were not
+// written, and each given one must still hold across slices (the purchases of a member are summed
+// within the member's slice).
+func TestSegmentConditionsEach(t *testing.T) {
+	t.Parallel()
+	s := pgtest.New(t)
+	importMembers(t, s, fullHeader+
+		"FI-00-6000,Aino,Laine,a@example.com,,Katu 1,00100,HELSINKI,FI,fi,yes,,,,\n"+
+		"SV-00-OLD90000,Åsa,Berg,b@example.com,,Gatan 1,00200,HELSINGFORS,FI,sv,yes,,,,\n"+
+		"EN-00-9000,John,Smith,c@example.com,,Street 1,00100,HELSINKI,FI,en,yes,,,,\n"+
+		"FI-33-9000,Timo,Salo,d@example.com,,Katu 2,33100,TAMPERE,FI,fi,yes,,,,\n"+
+		"FI-00-4999,Pirkko,Salo,e@example.com,,Katu 3,00100,HELSINKI,FI,fi,yes,,,,\n"+
+		"FI-00-NONE,Olli,Salo,f@example.com,,Katu 4,00100,HELSINKI,FI,fi,yes,,,,\n"+
+		"SV-00-5000,Bo,Berg,g@example.com,,Gatan 2,00500,HELSINGFORS,FI,sv,yes,,,,\n")
+	_, err := s.DB().Exec(`INSERT INTO purchases (member_id, purchased_at, amount_cents, order_ref)
+		SELECT m.id, now() - v.age * interval '1 day', v.cents, m.external_id || '-' || v.n
+		FROM members m JOIN (VALUES ('FI-00-6000', 10, 3000, 1), ('FI-00-6000', 20, 3000, 2),
+			('SV-00-OLD90000', 400, 90000, 1), ('EN-00-9000', 5, 9000, 1), ('FI-33-9000', 30, 9000, 1),
+			('FI-00-4999', 3, 4999, 1), ('SV-00-5000', 100, 2000, 1), ('SV-00-5000', 200, 3000, 2))
+			AS v (ext, age, cents, n) ON v.ext = m.external_id`)
+	pgtest.Must(t, "purchases", err)
+	all := "EN-00-9000 FI-00-4999 FI-00-6000 FI-00-NONE FI-33-9000 SV-00-5000 SV-00-OLD90000"
+	money := func(m campaigns.Money) *campaigns.Money { return &m }
+	year := campaigns.Duration(365 * 24 * time.Hour)
+	cases := []struct {
+		name    string
+		segment campaigns.Segment
+		want    string
+	}{
+		{"none", campaigns.Segment{}, all},
+		{"languages", campaigns.Segment{Languages: []campaigns.Language{"sv"}}, "SV-00-5000 SV-00-OLD90000"},
+		{"postal code", campaigns.Segment{PostalCodes: []string{"33100"}}, "FI-33-9000"},
+		{"postal prefix", campaigns.Segment{PostalCodes: []string{"001*", "005*"}}, "EN-00-9000 FI-00-4999 FI-00-6000 FI-00-NONE SV-00-5000"},
+		// Any purchase at all, of any time.
+		{"min spend zero", campaigns.Segment{MinTotalSpend: money(0)}, "EN-00-9000 FI-00-4999 FI-00-6000 FI-33-9000 SV-00-5000 SV-00-OLD90000"},
+		// Without purchased_within the spend counts purchases of any time: the 400-day-old one too.
+		{"min spend", campaigns.Segment{MinTotalSpend: money(5000)}, "EN-00-9000 FI-00-6000 FI-33-9000 SV-00-5000 SV-00-OLD90000"},
+		{"purchased within", campaigns.Segment{PurchasedWithin: year}, "EN-00-9000 FI-00-4999 FI-00-6000 FI-33-9000 SV-00-5000"},
+		{"purchased within and min spend", campaigns.Segment{PurchasedWithin: year, MinTotalSpend: money(5000)}, "EN-00-9000 FI-00-6000 FI-33-9000 SV-00-5000"},
+		{"purchased within a short window and min spend", campaigns.Segment{PurchasedWithin: campaigns.Duration(150 * 24 * time.Hour), MinTotalSpend: money(5000)}, "EN-00-9000 FI-00-6000 FI-33-9000"},
+		{"languages, postal codes and min spend", campaigns.Segment{Languages: []campaigns.Language{"fi", "sv"}, PostalCodes: []string{"00*"}, MinTotalSpend: money(5000)},
+			"FI-00-6000 SV-00-5000 SV-00-OLD90000"},
+		{"everything", campaigns.Segment{Languages: []campaigns.Language{"fi", "en"}, PostalCodes: []string{"00100", "33*"}, PurchasedWithin: year, MinTotalSpend: money(5000)},
+			"EN-00-9000 FI-00-6000 FI-33-9000"},
+	}
+	for _, c := range cases {
+		for _, slice := range []int{2, 0} {
+			_, runID := startRun(t, s, campaigns.Spec{Name: c.name, Kind: campaigns.KindNewsletter,
+				Channels: []campaigns.Channel{campaigns.Email}, Segment: c.segment})
+			selectAll(t, s, runID, campaigns.SelectOptions{SliceSize: slice})
+			var got []string
+			for _, row := range ledger(t, s, runID) {
+				got = append(got, strings.TrimSuffix(row, ":email"))
+			}
+			sort.Strings(got)
+			if strings.Join(got, " ") != c.want {
+				t.Errorf("%s (slice size %d): selected %v\nwant %s", c.name, slice, got, c.want)
+			}
+		}
+	}
+
+	// Empty lists, as a client may send them ("languages": []), are no condition: they select
+	// every member, not none.
+	campaignID, runID := startRun(t, s, campaigns.Spec{Name: "empty lists", Kind: campaigns.KindNewsletter,
+		Channels: []campaigns.Channel{campaigns.Email}})
+	_, err = s.DB().Exec(`UPDATE campaigns SET spec = jsonb_set(spec, '{segment}', '{"languages": [], "postal_codes": []}') WHERE id = $1`, campaignID)
+	pgtest.Must(t, "empty lists", err)
+	selectAll(t, s, runID, campaigns.SelectOptions{})
+	var got []string
+	for _, row := range ledger(t, s, runID) {
+		got = append(got, strings.TrimSuffix(row, ":email"))
+	}
+	sort.Strings(got)
+	if strings.Join(got, " ") != all {
+		t.Errorf("empty lists: selected %v\nwant %s", got, all)
 	}
 }

@@ -149,17 +149,21 @@ func (s *Store) MarkSent(ctx context.Context, sent []campaigns.Sent) error {
 	return nil
 }
 
-// MarkFinal records a delivery as failed or skipped, with the reason.
-func (s *Store) MarkFinal(ctx context.Context, deliveryID int64, status, reason string) error {
-	if _, err := s.db.ExecContext(ctx, s.q("mark-final"), deliveryID, status, reason); err != nil {
-		return fmt.Errorf("mark delivery %d %s: %w", deliveryID, status, err)
+// MarkFailed records a delivery as failed for good, with the reason.
+func (s *Store) MarkFailed(ctx context.Context, deliveryID int64, reason string) error {
+	if _, err := s.db.ExecContext(ctx, s.q("mark-final"), deliveryID, campaigns.DeliveryFailed, reason); err != nil {
+		return fmt.Errorf("mark delivery %d failed: %w", deliveryID, err)
 	}
 	return nil
 }
 
 // MarkSkipped records deliveries as skipped, each with its reason, in one statement.
-func (s *Store) MarkSkipped(ctx context.Context, ids []int64, reasons []string) error {
-	if _, err := s.exec(ctx, "mark-skipped-many", pq.Array(ids), pq.Array(reasons)); err != nil {
+func (s *Store) MarkSkipped(ctx context.Context, ids []int64, reasons []campaigns.SkipReason) error {
+	rs := make([]string, len(reasons))
+	for i, r := range reasons {
+		rs[i] = string(r)
+	}
+	if _, err := s.exec(ctx, "mark-skipped-many", pq.Array(ids), pq.Array(rs)); err != nil {
 		return fmt.Errorf("mark %d deliveries skipped: %w", len(ids), err)
 	}
 	return nil

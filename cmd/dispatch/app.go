@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/jacksmood/dispatch/campaigns/postgres"
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/service"
+	"github.com/jacksmood/dispatch/templates"
+	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
+	"github.com/jacksmood/dispatch/worker/email"
 )
 
 // usageError is a mistake in how the command was called: exit status 2.
@@ -31,8 +35,11 @@ type app struct {
 	stderr io.Writer
 	getenv func(string) string
 	cfg    *config
-	store  *postgres.Store
+	store  store
+	svc    *service.Service
 	log    *slog.Logger
+	// closers are called when the command ends.
+	closers []func() error
 }
 
 // run executes one dispatch command line and returns its exit status: 0 success, 1 failure,
@@ -41,6 +48,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv,
 		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	defer func() {
+		for _, c := range a.closers {
+			c()
+		}
 		if a.store != nil {
 			a.store.Close()
 		}
@@ -134,11 +144,11 @@ func args(n int, names string) cobra.PositionalArgs {
 }
 
 // openStore connects to PostgreSQL once per process.
-func (a *app) openStore() (*postgres.Store, error) {
+func (a *app) openStore() (store, error) {
 	if a.store != nil {
 		return a.store, nil
 	}
-	s, err := postgres.Open(a.ctx, a.cfg.DatabaseURL)
+	s, err := openStore(a.ctx, a.cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -147,15 +157,8 @@ func (a *app) openStore() (*postgres.Store, error) {
 }
 
 // openStoreWith connects with a PostgreSQL run-time parameter set for every connection of the pool.
-func (a *app) openStoreWith(param, value string) (*postgres.Store, error) {
-	u, err := url.Parse(a.cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	q := u.Query()
-	q.Set(param, value)
-	u.RawQuery = q.Encode()
-	s, err := postgres.Open(a.ctx, u.String())
+func (a *app) openStoreWith(param, value string) (store, error) {
+	s, err := openStore(a.ctx, a.cfg.DatabaseURL, param, value)
 	if err != nil {
 		return nil, err
 	}
@@ -163,31 +166,92 @@ func (a *app) openStoreWith(param, value string) (*postgres.Store, error) {
 	return s, nil
 }
 
-// actor returns the named user on whose behalf a privileged command runs (--as or DISPATCH_USER).
-// It must be a user added with `dispatch users add`: member data is for named users only.
-func (a *app) actor() (string, error) {
+// actor returns the named user on whose behalf a command runs (--as or DISPATCH_USER). It must be a
+// user added with `dispatch users add`; its role says what the command may do. Member data is for
+// named users only.
+func (a *app) actor() (campaigns.User, error) {
 	if a.cfg.User == "" {
-		return "", usagef("this command is audited: name the acting user with --as NAME or DISPATCH_USER")
+		return campaigns.User{}, usagef("this command is audited: name the acting user with --as NAME or DISPATCH_USER")
+	}
+	svc, err := a.service()
+	if err != nil {
+		return campaigns.User{}, err
+	}
+	return svc.User(a.ctx, a.cfg.User)
+}
+
+// operator returns the acting user of a command that an operator may also run from the shell
+// without naming a user (campaigns, coupons, users add, seed): the named user when --as or
+// DISPATCH_USER is given, else the operating-system account, "os:NAME", with the admin role (whoever
+// runs dispatch with the database's address holds the database anyway). It is audited by that name.
+func (a *app) operator() (campaigns.User, error) {
+	if a.cfg.User != "" {
+		return a.actor()
+	}
+	return a.osUser(), nil
+}
+
+// osUser is the operating-system account running dispatch, as an administrator named "os:NAME".
+func (a *app) osUser() campaigns.User {
+	name := a.getenv("USER")
+	if name == "" {
+		name = fmt.Sprint(os.Getuid())
+	}
+	return campaigns.User{Name: "os:" + name, Role: campaigns.RoleAdmin}
+}
+
+// service returns the use cases over the store, opened once per process. Without DISPATCH_SECRET (a
+// marketer's shell) the links that previews sign do not work, and need not.
+func (a *app) service() (*service.Service, error) {
+	if a.svc != nil {
+		return a.svc, nil
 	}
 	s, err := a.openStore()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if _, err := s.UserByName(a.ctx, a.cfg.User); err != nil {
-		return "", err
+	composer, err := a.composer()
+	if err != nil {
+		return nil, err
 	}
-	return a.cfg.User, nil
+	a.svc, err = service.New(service.Config{
+		Timezone:    a.cfg.Timezone,
+		TestSenders: map[campaigns.Channel]worker.Sender{campaigns.Email: &testMailer{a: a}},
+	}, s, composer, a.log)
+	return a.svc, err
 }
 
-// osActor names the operating-system user for commands that bootstrap users.
-func (a *app) osActor() string {
-	if a.cfg.User != "" {
-		return a.cfg.User
+// composer returns the message composer of this configuration: templates (built in, and
+// DISPATCH_TEMPLATE_DIR), unsubscribe links and Message-IDs.
+func (a *app) composer() (*compose.Composer, error) {
+	secret := a.cfg.Secret
+	if secret == "" {
+		secret = "preview-only-secret-links-do-not-work"
 	}
-	if u := a.getenv("USER"); u != "" {
-		return "os:" + u
+	r, err := templates.New(a.cfg.TemplateDir)
+	if err != nil {
+		return nil, err
 	}
-	return "os:" + fmt.Sprint(os.Getuid())
+	return compose.New(compose.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(secret),
+		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: compose.DomainOf(a.cfg.MailFrom)}, r)
+}
+
+// testMailer sends test messages by SMTP, connecting on the first one.
+type testMailer struct {
+	a      *app
+	sender worker.Sender
+}
+
+func (t *testMailer) Send(ctx context.Context, m compose.Message) (worker.Receipt, error) {
+	if t.sender == nil {
+		mailer, err := email.New(email.Config{URL: t.a.cfg.SMTPURL, From: t.a.cfg.MailFrom, Connections: 1}, t.a.log)
+		if err != nil {
+			return worker.Receipt{}, err
+		}
+		t.a.closers = append(t.a.closers, mailer.Close)
+		t.sender = email.Channel{Sender: mailer}
+	}
+	return t.sender.Send(ctx, m)
 }
 
 func (a *app) migrateCommand() *cobra.Command {
@@ -196,7 +260,7 @@ func (a *app) migrateCommand() *cobra.Command {
 		Short: "Create or upgrade the database schema (safe to run again)",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if created, err := postgres.CreateDatabaseIfMissing(a.ctx, a.cfg.DatabaseURL); err != nil {
+			if created, err := createDatabase(a.ctx, a.cfg.DatabaseURL); err != nil {
 				return err
 			} else if created {
 				fmt.Fprintln(a.stdout, "created the database")

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,8 +18,7 @@ import (
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/campaigns/campaignfile"
-	"github.com/jacksmood/dispatch/scheduler"
-	"github.com/jacksmood/dispatch/templates"
+	"github.com/jacksmood/dispatch/campaigns/service"
 )
 
 func (a *app) campaignsCommand() *cobra.Command {
@@ -39,16 +41,17 @@ func (a *app) campaignsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.checkTemplates(spec); err != nil {
-				return fmt.Errorf("%s: template: %w", filepath.Base(file), err)
-			}
-			s, err := a.openStore()
+			actor, err := a.operator()
 			if err != nil {
 				return err
 			}
-			c, err := s.CreateCampaign(a.ctx, spec, a.osActor())
+			svc, err := a.service()
 			if err != nil {
 				return err
+			}
+			c, err := svc.CreateCampaign(a.ctx, actor, spec)
+			if err != nil {
+				return fmt.Errorf("%s: %w", filepath.Base(file), err)
 			}
 			fmt.Fprintln(a.stdout, c.ID)
 			return nil
@@ -61,18 +64,15 @@ func (a *app) campaignsCommand() *cobra.Command {
 		Short: "List campaigns",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.openStore()
+			svc, actor, err := a.operatorService()
 			if err != nil {
 				return err
 			}
-			cs, err := s.Campaigns(a.ctx)
+			cs, err := svc.Campaigns(a.ctx, actor)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				if cs == nil {
-					cs = []campaigns.Campaign{}
-				}
 				return json.NewEncoder(a.stdout).Encode(cs)
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
@@ -114,24 +114,29 @@ func (a *app) campaignsCommand() *cobra.Command {
 		Short: "Schedule a campaign: at --at, else its schedule (at or cron), else now",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			c, err := a.loadCampaign(argv[0])
+			id, err := campaignID(argv[0])
 			if err != nil {
 				return err
 			}
-			first, err := scheduler.FirstRun(c.Spec, at, time.Now(), a.cfg.Timezone)
+			svc, actor, err := a.operatorService()
 			if err != nil {
-				return usagef("--at: %v", err)
-			}
-			if err := a.store.ScheduleCampaign(a.ctx, c.ID, first, a.osActor()); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", c.ID, first.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
+			c, err := svc.Schedule(a.ctx, actor, id, at)
+			if isKind(err, campaigns.ErrInvalid) {
+				return usagef("--%v", err)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", c.ID, c.NextRunAt.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
 			return nil
 		},
 	}
 	schedule.Flags().StringVar(&at, "at", "", "when: 2026-12-01T09:00:00+02:00, or 2026-12-01T09:00 in DISPATCH_TIMEZONE")
 
-	state := func(use, short string, change func(id int64) error, done string) *cobra.Command {
+	type change func(ctx context.Context, actor campaigns.User, id int64) (campaigns.Campaign, error)
+	state := func(use, short string, change func(svc *service.Service) change, done string) *cobra.Command {
 		return &cobra.Command{
 			Use:   use + " ID",
 			Short: short,
@@ -141,10 +146,11 @@ func (a *app) campaignsCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if _, err := a.openStore(); err != nil {
+				svc, actor, err := a.operatorService()
+				if err != nil {
 					return err
 				}
-				if err := change(id); err != nil {
+				if _, err := change(svc)(a.ctx, actor, id); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "campaign %d %s\n", id, done)
@@ -153,11 +159,11 @@ func (a *app) campaignsCommand() *cobra.Command {
 		}
 	}
 	pause := state("pause", "Pause a campaign: workers stop sending within seconds",
-		func(id int64) error { return a.store.PauseCampaign(a.ctx, id, a.osActor()) }, "paused")
+		func(svc *service.Service) change { return svc.Pause }, "paused")
 	resume := state("resume", "Resume a paused campaign",
-		func(id int64) error { return a.store.ResumeCampaign(a.ctx, id, a.osActor()) }, "resumed")
+		func(svc *service.Service) change { return svc.Resume }, "resumed")
 	cancel := state("cancel", "Cancel a campaign: what was not sent is marked cancelled",
-		func(id int64) error { return a.store.CancelCampaign(a.ctx, id, a.osActor()) }, "cancelled")
+		func(svc *service.Service) change { return svc.Cancel }, "cancelled")
 
 	status := &cobra.Command{
 		Use:   "status ID [--watch] [--json]",
@@ -168,12 +174,12 @@ func (a *app) campaignsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.openStore()
+			svc, actor, err := a.operatorService()
 			if err != nil {
 				return err
 			}
 			for {
-				st, err := s.CampaignStats(a.ctx, id)
+				st, err := svc.Stats(a.ctx, actor, id)
 				if err != nil {
 					return err
 				}
@@ -206,11 +212,21 @@ func (a *app) loadCampaign(arg string) (campaigns.Campaign, error) {
 	if err != nil {
 		return campaigns.Campaign{}, err
 	}
-	s, err := a.openStore()
+	svc, actor, err := a.operatorService()
 	if err != nil {
 		return campaigns.Campaign{}, err
 	}
-	return s.Campaign(a.ctx, id)
+	return svc.Campaign(a.ctx, actor, id)
+}
+
+// operatorService returns the service and the acting user of a command an operator may run.
+func (a *app) operatorService() (*service.Service, campaigns.User, error) {
+	actor, err := a.operator()
+	if err != nil {
+		return nil, actor, err
+	}
+	svc, err := a.service()
+	return svc, actor, err
 }
 
 func campaignID(s string) (int64, error) {
@@ -227,16 +243,6 @@ func channelList(chs []campaigns.Channel) string {
 		s[i] = string(c)
 	}
 	return strings.Join(s, ",")
-}
-
-// checkTemplates renders the campaign's template for a sample member on each of its channels in every
-// language, so that a broken template is refused when the campaign is created, never at send time.
-func (a *app) checkTemplates(spec *campaigns.Spec) error {
-	r, err := templates.New(a.cfg.TemplateDir)
-	if err != nil {
-		return err
-	}
-	return r.Check(spec.Template, spec.Channels)
 }
 
 // renderStatus draws one line per channel with a progress bar of final deliveries.
@@ -266,11 +272,7 @@ func renderStatus(st campaigns.Stats, live bool) string {
 		fmt.Fprintf(&b, "  %-6s [%s%s] %3d%%  sent %d, failed %d, skipped %d, queued %d of %d\n", ch,
 			strings.Repeat("#", filled), strings.Repeat(".", width-filled), percent(final, c.Total), c.Sent, c.Failed, c.Skipped, c.Queued, c.Total)
 		if len(c.Reasons) > 0 {
-			keys := make([]string, 0, len(c.Reasons))
-			for k := range c.Reasons {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
+			keys := slices.Sorted(maps.Keys(c.Reasons))
 			parts := make([]string, len(keys))
 			for i, k := range keys {
 				parts[i] = fmt.Sprintf("%s %d", k, c.Reasons[k])

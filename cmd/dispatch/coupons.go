@@ -17,11 +17,11 @@ func (a *app) couponsCommand() *cobra.Command {
 		Short: "Show a coupon: campaign, channel, validity and its redemption",
 		Args:  args(1, "CODE"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			s, err := a.openStore()
+			svc, actor, err := a.operatorService()
 			if err != nil {
 				return err
 			}
-			c, err := s.Coupon(a.ctx, argv[0])
+			c, err := svc.Coupon(a.ctx, actor, argv[0])
 			if err != nil {
 				return err
 			}
@@ -39,11 +39,11 @@ func (a *app) couponsCommand() *cobra.Command {
 		Short: "Redeem a code once; a second attempt fails naming when and where it was redeemed",
 		Args:  args(1, "CODE"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			s, err := a.openStore()
+			svc, actor, err := a.operatorService()
 			if err != nil {
 				return err
 			}
-			c, err := s.RedeemCoupon(a.ctx, argv[0], store, order, a.osActor(), a.cfg.Timezone)
+			c, err := svc.RedeemCoupon(a.ctx, actor, argv[0], store, order)
 			if err != nil {
 				return err
 			}

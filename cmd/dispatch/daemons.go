@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
-	"github.com/jacksmood/dispatch/campaigns/postgres"
 	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/worker"
 )
@@ -66,7 +65,7 @@ func (a *app) schedulerCommand() *cobra.Command {
 }
 
 // runScheduler runs the scheduler daemon until ctx ends.
-func (a *app) runScheduler(ctx context.Context, s *postgres.Store, cfg scheduler.Config, quiet campaigns.QuietHours) error {
+func (a *app) runScheduler(ctx context.Context, s scheduler.Store, cfg scheduler.Config, quiet campaigns.QuietHours) error {
 	opt, err := redisOpt(a.cfg.RedisURL)
 	if err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
-	"github.com/jacksmood/dispatch/campaigns/postgres"
 	"github.com/jacksmood/dispatch/internal/mailcatcher"
 	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/worker"
@@ -57,7 +56,7 @@ func (a *app) demo(members int, out string) error {
 		rand.Read(b)
 		a.cfg.Secret = hex.EncodeToString(b)
 	}
-	if _, err := postgres.CreateDatabaseIfMissing(a.ctx, a.cfg.DatabaseURL); err != nil {
+	if _, err := createDatabase(a.ctx, a.cfg.DatabaseURL); err != nil {
 		return err
 	}
 	s, err := a.openStore()
@@ -68,7 +67,13 @@ func (a *app) demo(members int, out string) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout, "schema ready")
-	res, err := s.SeedMembers(a.ctx, members, 1, time.Now(), "demo")
+	svc, err := a.service()
+	if err != nil {
+		return err
+	}
+	// The demo acts as its own administrator, and its actions are audited as "demo".
+	demo := campaigns.User{Name: "demo", Role: campaigns.RoleAdmin}
+	res, err := svc.Seed(a.ctx, demo, members, 1)
 	switch {
 	case errors.Is(err, campaigns.ErrConflict):
 		fmt.Fprintln(a.stdout, "the register already holds the demo members: not seeding again")
@@ -111,17 +116,11 @@ func (a *app) demo(members int, out string) error {
 	}
 
 	spec := demoCampaign
-	if err := spec.Validate(); err != nil {
-		return err
-	}
-	if err := a.checkTemplates(&spec); err != nil {
-		return err
-	}
-	c, err := s.CreateCampaign(a.ctx, &spec, "demo")
+	c, err := svc.CreateCampaign(a.ctx, demo, &spec)
 	if err != nil {
 		return err
 	}
-	if err := s.ScheduleCampaign(a.ctx, c.ID, time.Now(), "demo"); err != nil {
+	if _, err := svc.Schedule(a.ctx, demo, c.ID, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "campaign %d %q scheduled now; running the scheduler and a worker...\n", c.ID, spec.Name)
@@ -142,7 +141,7 @@ func (a *app) demo(members int, out string) error {
 	t0 := time.Now()
 	var st campaigns.Stats
 	for {
-		st, err = s.CampaignStats(a.ctx, c.ID)
+		st, err = svc.Stats(a.ctx, demo, c.ID)
 		if err != nil || st.Status == campaigns.StatusFinished || a.ctx.Err() != nil {
 			break
 		}
@@ -161,8 +160,10 @@ func (a *app) demo(members int, out string) error {
 	}
 	fmt.Fprintf(a.stdout, "finished in %s\n\n", time.Since(t0).Round(time.Millisecond))
 	fmt.Fprint(a.stdout, renderStatus(st, false))
-	var code string
-	s.DB().GetContext(a.ctx, &code, `SELECT code FROM coupons WHERE campaign_id = $1 ORDER BY id LIMIT 1`, c.ID)
+	codes, err := svc.CouponCodes(a.ctx, demo, c.ID, 1)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "\nwhere to look:\n")
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	if !a.cfg.SMTPURLSet {
@@ -171,8 +172,8 @@ func (a *app) demo(members int, out string) error {
 	fmt.Fprintf(w, "  %s\tthe SMS (log:// gateway)\n", smsPath)
 	fmt.Fprintf(w, "  %s/\tthe print batches: PDF, CSV manifest, SHA-256 sums\n", printDir)
 	fmt.Fprintf(w, "  dispatch campaigns status %d\tthe run's figures (--json for JSON)\n", c.ID)
-	if code != "" {
-		fmt.Fprintf(w, "  dispatch coupons show %s\ta coupon code from the ledger\n", code)
+	if len(codes) > 0 {
+		fmt.Fprintf(w, "  dispatch coupons show %s\ta coupon code from the ledger\n", codes[0])
 	}
 	fmt.Fprintf(w, "  dispatch audit list\twhat was done, and by whom\n")
 	w.Flush()

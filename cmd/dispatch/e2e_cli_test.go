@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
+	"github.com/jacksmood/dispatch/campaigns/service"
 	"github.com/jacksmood/dispatch/internal/redistest"
 )
 
@@ -19,7 +20,7 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	id := s.campaign(couponCampaign)
 
 	out := s.must("campaigns", "preview", id, "--member", "E1", "--channel", "email")
-	for _, want := range []string{"To: m1@example.com", "Subject: ", "List-Unsubscribe: <" + s.public + "/u/", "Hei Testi", previewCode} {
+	for _, want := range []string{"To: m1@example.com", "Subject: ", "List-Unsubscribe: <" + s.public + "/u/", "Hei Testi", service.PreviewCode} {
 		if !strings.Contains(out, want) {
 			t.Errorf("preview lacks %q:\n%s", want, out)
 		}
@@ -39,7 +40,7 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 		t.Fatalf("test send delivered %d messages", len(msgs))
 	}
 	m := parse(t, msgs[0])
-	if !strings.Contains(m.subject, "TEST") || !strings.Contains(m.text, previewCode) {
+	if !strings.Contains(m.subject, "TEST") || !strings.Contains(m.text, service.PreviewCode) {
 		t.Fatalf("test message is not marked as a test: subject %q", m.subject)
 	}
 	if n := pgtest.Count(t, s.dbHandle(), `SELECT count(*) FROM deliveries`); n != 0 {

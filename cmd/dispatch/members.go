@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
-	"github.com/jacksmood/dispatch/campaigns/csvfile"
-	"github.com/jacksmood/dispatch/campaigns/postgres"
 )
 
 func (a *app) membersCommand() *cobra.Command {
@@ -25,11 +23,8 @@ func (a *app) membersCommand() *cobra.Command {
 			if err != nil {
 				return usagef("--source: %v", err)
 			}
-			return a.importFile(argv[0], func(f *os.File, name, actor string) ([]csvfile.RowError, string, error) {
-				read := func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
-					return csvfile.ReadMembers(f, name, row)
-				}
-				res, err := a.store.ImportMembers(a.ctx, read, src, name, actor)
+			return a.importFile(argv[0], func(f *os.File, name string, actor campaigns.User) ([]campaigns.RowError, string, error) {
+				res, err := a.svc.ImportMembers(a.ctx, actor, f, name, src)
 				return res.Rejections, fmt.Sprintf("imported %d, updated %d, unchanged %d, rejected %d",
 					res.Imported, res.Updated, res.Unchanged, res.Rejected), err
 			})
@@ -45,7 +40,7 @@ func (a *app) membersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			x, err := a.store.ExportMember(a.ctx, argv[0], actor)
+			x, err := a.svc.ExportMember(a.ctx, actor, argv[0])
 			if err != nil {
 				return err
 			}
@@ -63,7 +58,7 @@ func (a *app) membersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			id, err := a.store.EraseMember(a.ctx, argv[0], actor)
+			id, err := a.svc.EraseMember(a.ctx, actor, argv[0])
 			if err != nil {
 				return err
 			}
@@ -77,7 +72,7 @@ func (a *app) membersCommand() *cobra.Command {
 // importFile runs an import of the file at path on behalf of the acting user. do reads the file into
 // the store and returns the rejected rows and a summary: the summary goes to stdout, each rejected
 // row to stderr, and rejected rows make the command fail (exit 1) after the good rows were imported.
-func (a *app) importFile(path string, do func(f *os.File, name, actor string) ([]csvfile.RowError, string, error)) error {
+func (a *app) importFile(path string, do func(f *os.File, name string, actor campaigns.User) ([]campaigns.RowError, string, error)) error {
 	actor, err := a.actor()
 	if err != nil {
 		return err
@@ -109,12 +104,9 @@ func (a *app) purchasesCommand() *cobra.Command {
 		Short: "Import purchases: external_id,purchased_at,amount_eur,store,order_ref (a re-import adds nothing)",
 		Args:  args(1, "FILE.csv"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.importFile(argv[0], func(f *os.File, name, actor string) ([]csvfile.RowError, string, error) {
-				read := func(row func(csvfile.PurchaseRow) error) ([]csvfile.RowError, error) {
-					return csvfile.ReadPurchases(f, name, row)
-				}
-				added, rejected, err := a.store.ImportPurchases(a.ctx, read, name, actor)
-				return rejected, fmt.Sprintf("added %d, rejected %d", added, len(rejected)), err
+			return a.importFile(argv[0], func(f *os.File, name string, actor campaigns.User) ([]campaigns.RowError, string, error) {
+				res, err := a.svc.ImportPurchases(a.ctx, actor, f, name)
+				return res.Rejections, fmt.Sprintf("added %d, rejected %d", res.Added, len(res.Rejections)), err
 			})
 		},
 	})
@@ -147,7 +139,7 @@ func (a *app) consentCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ev, err := a.store.RecordConsent(a.ctx, argv[0], postgres.ConsentChange{Channel: ch, Status: st, Source: src, WordingVersion: wording}, actor)
+			ev, err := a.svc.SetConsent(a.ctx, actor, argv[0], campaigns.ConsentChange{Channel: ch, Status: st, Source: src, WordingVersion: wording})
 			if err != nil {
 				return err
 			}
@@ -171,15 +163,13 @@ func (a *app) suppressionsCommand() *cobra.Command {
 			if reason == "" {
 				return usagef("--reason is required: robinson, bounce, complaint or manual")
 			}
-			return a.importFile(argv[0], func(f *os.File, name, actor string) ([]csvfile.RowError, string, error) {
-				read := func(row func(csvfile.SuppressionRow) error) ([]csvfile.RowError, error) {
-					return csvfile.ReadSuppressions(f, name, row)
-				}
-				added, rejected, err := a.store.ImportSuppressions(a.ctx, read, reason, name, actor)
-				if isKind(err, campaigns.ErrInvalid) {
-					err = usageError{err}
-				}
-				return rejected, fmt.Sprintf("added %d, rejected %d", added, len(rejected)), err
+			why, err := campaigns.ParseSuppressionReason(reason)
+			if err != nil {
+				return usagef("--%v", err)
+			}
+			return a.importFile(argv[0], func(f *os.File, name string, actor campaigns.User) ([]campaigns.RowError, string, error) {
+				res, err := a.svc.ImportSuppressions(a.ctx, actor, f, name, why)
+				return res.Rejections, fmt.Sprintf("added %d, rejected %d", res.Added, len(res.Rejections)), err
 			})
 		},
 	}

@@ -18,12 +18,12 @@ func (a *app) seedCommand() *cobra.Command {
 			if n <= 0 {
 				return usagef("--members: want a positive number")
 			}
-			s, err := a.openStore()
+			svc, actor, err := a.operatorService()
 			if err != nil {
 				return err
 			}
 			t0 := time.Now()
-			res, err := s.SeedMembers(a.ctx, n, seed, time.Now(), a.osActor())
+			res, err := svc.Seed(a.ctx, actor, n, seed)
 			if err != nil {
 				return err
 			}

@@ -17,9 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
-	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/campaigns/api"
-	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/worker"
 )
 
@@ -77,22 +75,12 @@ func (a *app) serve(ln net.Listener) error {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ops := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", RedisConnOpt: opt, ReadOnly: false})
 	defer ops.Close()
-	composer, err := a.composer()
+	svc, err := a.service()
 	if err != nil {
 		return err
 	}
 	srv, err := api.New(api.Config{
-		Marketing: &api.Marketing{
-			Store:          s,
-			CheckTemplates: a.checkTemplates,
-			FirstRun: func(spec campaigns.Spec, at string) (time.Time, error) {
-				return scheduler.FirstRun(spec, at, time.Now(), a.cfg.Timezone)
-			},
-			Preview: func(c campaigns.Campaign, m campaigns.Member, ch campaigns.Channel) (any, error) {
-				return composer.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: m}, previewCoupon(c.Spec), false)
-			},
-			Location: a.cfg.Timezone,
-		},
+		Service: svc,
 		Hooks:   s,
 		Secret:  []byte(a.cfg.Secret),
 		Ops:     ops,

@@ -9,7 +9,7 @@ import (
 
 func TestRenderStatusDrawsProgressPerChannel(t *testing.T) {
 	st := campaigns.Stats{ID: 7, Status: campaigns.StatusRunning, RunID: 3, Channels: map[campaigns.Channel]campaigns.ChannelStats{
-		campaigns.Email: {Total: 200, Queued: 100, Sent: 80, Failed: 5, Skipped: 15, Reasons: map[string]int64{"no_consent": 10, "suppressed": 5}},
+		campaigns.Email: {Total: 200, Queued: 100, Sent: 80, Failed: 5, Skipped: 15, Reasons: map[campaigns.SkipReason]int64{"no_consent": 10, "suppressed": 5}},
 		campaigns.SMS:   {},
 	}}
 	out := renderStatus(st, false)

@@ -23,11 +23,20 @@ func (a *app) usersCommand() *cobra.Command {
 			if err != nil {
 				return usagef("--role: %v", err)
 			}
-			s, err := a.openStore()
+			svc, err := a.service()
 			if err != nil {
 				return err
 			}
-			u, token, err := s.AddUser(a.ctx, argv[0], r, a.osActor())
+			actor, err := a.operator()
+			if isKind(err, campaigns.ErrNotFound) {
+				// The first users are added before any exists: the named user is the one being
+				// added, so the operating-system account adds it.
+				actor, err = a.osUser(), nil
+			}
+			if err != nil {
+				return err
+			}
+			u, token, err := svc.AddUser(a.ctx, actor, argv[0], r)
 			if err != nil {
 				return err
 			}
@@ -57,11 +66,11 @@ func (a *app) auditCommand() *cobra.Command {
 				}
 				from = t
 			}
-			s, err := a.openStore()
+			svc, actor, err := a.operatorService()
 			if err != nil {
 				return err
 			}
-			entries, err := s.AuditList(a.ctx, from)
+			entries, err := svc.AuditLog(a.ctx, actor, from)
 			if err != nil {
 				return err
 			}

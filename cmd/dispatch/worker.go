@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
-	"github.com/jacksmood/dispatch/campaigns/postgres"
-	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker"
 	"github.com/jacksmood/dispatch/worker/email"
 	"github.com/jacksmood/dispatch/worker/print"
@@ -66,12 +64,12 @@ type workerOptions struct {
 }
 
 // runWorker sends batches from the queue until ctx ends, with the channels configured.
-func (a *app) runWorker(ctx context.Context, s *postgres.Store, o workerOptions) error {
+func (a *app) runWorker(ctx context.Context, s worker.Store, o workerOptions) error {
 	opt, err := redisOpt(a.cfg.RedisURL)
 	if err != nil {
 		return err
 	}
-	r, err := templates.New(a.cfg.TemplateDir)
+	composer, err := a.composer()
 	if err != nil {
 		return err
 	}
@@ -99,9 +97,8 @@ func (a *app) runWorker(ctx context.Context, s *postgres.Store, o workerOptions)
 		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
 		campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
 	})
-	w, err := worker.New(worker.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(a.cfg.Secret), LeaseTTL: o.lease, QuietHours: o.quiet,
-		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: worker.DomainOf(a.cfg.MailFrom)},
-		s, senders, printer, r, limiter, worker.NewRedisMetrics(rdb), a.log)
+	w, err := worker.New(worker.Config{LeaseTTL: o.lease, QuietHours: o.quiet},
+		s, senders, printer, composer, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 // Channel is the email channel of a worker: it adapts a Sender to worker.Sender, turning a refused
@@ -18,7 +19,7 @@ type Channel struct {
 var _ worker.Sender = Channel{}
 
 // Send sends the worker's message as email; the receipt's ProviderRef is the Message-ID.
-func (c Channel) Send(ctx context.Context, m worker.Message) (worker.Receipt, error) {
+func (c Channel) Send(ctx context.Context, m compose.Message) (worker.Receipt, error) {
 	err := c.Sender.Send(ctx, Message{
 		DeliveryID: m.DeliveryID,
 		To:         m.To,

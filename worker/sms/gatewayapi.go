@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 // gatewayAPISender sends through the GatewayAPI REST API: POST /rest/mtsms with a JSON object
@@ -42,7 +43,7 @@ var gatewayAPIInvalidRecipient = regexp.MustCompile(`(?i)\b(invalid|unknown|bad)
 
 // Send sends m as an SMS through GatewayAPI. See the package comment for how failures are told
 // apart.
-func (s *gatewayAPISender) Send(ctx context.Context, m worker.Message) (worker.Receipt, error) {
+func (s *gatewayAPISender) Send(ctx context.Context, m compose.Message) (worker.Receipt, error) {
 	enc, segments, err := prepare(m)
 	if err != nil {
 		return worker.Receipt{}, err

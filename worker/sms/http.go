@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 // httpSender is what the gateway senders share: the endpoint, the client and the timeout.
@@ -32,7 +33,7 @@ const maxResponse = 64 << 10
 
 // do sends req with the timeout and returns the status and body. A failure to get a response is
 // transient; its error names neither the URL nor the credentials.
-func (h *httpSender) do(ctx context.Context, m worker.Message, req *http.Request) (int, []byte, error) {
+func (h *httpSender) do(ctx context.Context, m compose.Message, req *http.Request) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	resp, err := h.client.Do(req.WithContext(ctx))
@@ -59,7 +60,7 @@ func (h *httpSender) do(ctx context.Context, m worker.Message, req *http.Request
 // failure turns a gateway's refusal into an error: bounce wraps worker.ErrBounce; otherwise 429,
 // 5xx, 401, 403 and every other refusal are transient (see the package comment). detail is the
 // gateway's message, redacted here (number, text and credentials).
-func (h *httpSender) failure(m worker.Message, status int, code, detail string, bounce bool) error {
+func (h *httpSender) failure(m compose.Message, status int, code, detail string, bounce bool) error {
 	what := fmt.Sprintf("HTTP %d", status)
 	if code != "" {
 		what += " code " + code
@@ -87,7 +88,7 @@ func (h *httpSender) failure(m worker.Message, status int, code, detail string, 
 // accepted is the receipt of a message the gateway accepted. A 2xx without an id still means the
 // message went (sending it again would send it twice): it is recorded without a ProviderRef and
 // a warning names the delivery.
-func (h *httpSender) accepted(m worker.Message, ref string, segments int) worker.Receipt {
+func (h *httpSender) accepted(m compose.Message, ref string, segments int) worker.Receipt {
 	if ref == "" {
 		h.log.Warn("sms gateway accepted the message but its response had no id",
 			slog.String("provider", h.provider), slog.Int64("delivery_id", m.DeliveryID))

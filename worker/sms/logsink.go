@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 // logSender is log://, the development and demo sink: one line per message to its own writer.
@@ -23,7 +24,7 @@ type logSender struct {
 
 // Send writes `sms to=+358401234567 segments=1 encoding=GSM-7 delivery=123 text="..."`; the
 // ProviderRef is "log-<delivery id>". A failed write is transient.
-func (s *logSender) Send(_ context.Context, m worker.Message) (worker.Receipt, error) {
+func (s *logSender) Send(_ context.Context, m compose.Message) (worker.Receipt, error) {
 	enc, segments, err := prepare(m)
 	if err != nil {
 		return worker.Receipt{}, err

@@ -31,6 +31,7 @@ import (
 
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 // Config configures the SMS sender. Zero values take the defaults given.
@@ -185,7 +186,7 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 // prepare checks a message before it goes anywhere and computes its encoding and segments. A text
 // without a final STOP instruction (rule 5; the templates check it too) or a message without a
 // number wraps worker.ErrPermanent; a number that is not E.164 wraps worker.ErrBounce.
-func prepare(m worker.Message) (Encoding, int, error) {
+func prepare(m compose.Message) (Encoding, int, error) {
 	enc, segments := Encode(m.Content.Text)
 	switch {
 	case !templates.EndsWithStop(m.Content.Text):
@@ -204,7 +205,7 @@ var numberish = regexp.MustCompile(`\+?[0-9](?:[ -]?[0-9]){6,14}`)
 
 // redact makes a gateway's message fit for an error: no phone number, not the text, one line, at
 // most 200 bytes.
-func redact(s string, m worker.Message) string {
+func redact(s string, m compose.Message) string {
 	if m.Content.Text != "" {
 		s = strings.ReplaceAll(s, m.Content.Text, "<text>")
 	}

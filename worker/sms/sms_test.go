@@ -16,6 +16,7 @@ import (
 
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 const (
@@ -25,8 +26,8 @@ const (
 	token  = "s3cr3tTOKEN"
 )
 
-func message(to, text string) worker.Message {
-	return worker.Message{DeliveryID: 123, MemberID: 7, RunID: 3, To: to, Content: templates.Message{Text: text}}
+func message(to, text string) compose.Message {
+	return compose.Message{DeliveryID: 123, MemberID: 7, RunID: 3, To: to, Content: templates.Message{Text: text}}
 }
 
 func newSender(t *testing.T, cfg Config) worker.Sender {

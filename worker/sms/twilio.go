@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 // twilioSender sends through the Twilio Messages API: POST
@@ -29,7 +30,7 @@ var twilioBounces = map[int]bool{
 }
 
 // Send sends m as an SMS through Twilio. See the package comment for how failures are told apart.
-func (s *twilioSender) Send(ctx context.Context, m worker.Message) (worker.Receipt, error) {
+func (s *twilioSender) Send(ctx context.Context, m compose.Message) (worker.Receipt, error) {
 	_, segments, err := prepare(m)
 	if err != nil {
 		return worker.Receipt{}, err

@@ -2,6 +2,12 @@
 INSERT INTO campaigns (name, kind, spec, created_by) VALUES ($1, $2, $3, $4)
 RETURNING id, name, kind, status, next_run_at, created_by, created_at, updated_at, spec::text AS spec
 
+-- name: update-campaign
+-- Only a draft is edited: a campaign that was scheduled has runs resting on its spec.
+UPDATE campaigns SET name = $2, kind = $3, spec = $4, updated_at = now()
+WHERE id = $1 AND status = 'draft'
+RETURNING id, name, kind, status, next_run_at, created_by, created_at, updated_at, spec::text AS spec
+
 -- name: campaign-by-id
 SELECT id, name, kind, status, next_run_at, created_by, created_at, updated_at, spec::text AS spec
 FROM campaigns WHERE id = $1

@@ -11,3 +11,7 @@ INSERT INTO coupon_redemptions (coupon_id, store, order_ref, actor)
 SELECT id, $2, $3, $4 FROM coupons WHERE code = $1 AND valid_until >= now()
 ON CONFLICT (coupon_id) DO NOTHING
 RETURNING redeemed_at
+
+-- name: campaign-coupon-codes
+-- The first codes issued for a campaign, oldest first: a sample for the demo and the console.
+SELECT code FROM coupons WHERE campaign_id = $1 ORDER BY id LIMIT $2

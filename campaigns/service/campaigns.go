@@ -1,0 +1,197 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/scheduler"
+	"github.com/jacksmood/dispatch/templates"
+	"github.com/jacksmood/dispatch/worker/compose"
+)
+
+// checkSpec refuses a campaign whose template does not render for a sample member on each of its
+// channels in every language: a broken template is refused when the campaign is written, never met
+// at send time.
+func (s *Service) checkSpec(spec *campaigns.Spec) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	if err := s.composer.Renderer().Check(spec.Template, spec.Channels); err != nil {
+		return campaigns.Invalid("template", err.Error())
+	}
+	return nil
+}
+
+// CreateCampaign checks a campaign (fields, templates rendered for sample members) and stores it as
+// a draft. Marketers.
+func (s *Service) CreateCampaign(ctx context.Context, actor campaigns.User, spec *campaigns.Spec) (campaigns.Campaign, error) {
+	if err := allow(actor, "create a campaign", campaigns.RoleMarketer); err != nil {
+		return campaigns.Campaign{}, err
+	}
+	if err := s.checkSpec(spec); err != nil {
+		return campaigns.Campaign{}, err
+	}
+	return s.store.CreateCampaign(ctx, spec, entry(actor, campaigns.AuditCampaignCreate).With("name", spec.Name))
+}
+
+// UpdateCampaign replaces a draft campaign's definition, checked as CreateCampaign checks it. A
+// campaign that was scheduled is ErrConflict. Marketers.
+func (s *Service) UpdateCampaign(ctx context.Context, actor campaigns.User, id int64, spec *campaigns.Spec) (campaigns.Campaign, error) {
+	if err := allow(actor, "edit a campaign", campaigns.RoleMarketer); err != nil {
+		return campaigns.Campaign{}, err
+	}
+	if err := s.checkSpec(spec); err != nil {
+		return campaigns.Campaign{}, err
+	}
+	return s.store.UpdateCampaign(ctx, id, spec, entry(actor, campaigns.AuditCampaignUpdate).With("campaign_id", id).With("name", spec.Name))
+}
+
+// Campaigns lists every campaign, oldest first. Marketers and ops.
+func (s *Service) Campaigns(ctx context.Context, actor campaigns.User) ([]campaigns.Campaign, error) {
+	if err := allow(actor, "list campaigns", campaigns.RoleMarketer, campaigns.RoleOps); err != nil {
+		return nil, err
+	}
+	cs, err := s.store.Campaigns(ctx)
+	if cs == nil {
+		cs = []campaigns.Campaign{}
+	}
+	return cs, err
+}
+
+// Campaign returns one campaign, or ErrNotFound. Marketers and ops.
+func (s *Service) Campaign(ctx context.Context, actor campaigns.User, id int64) (campaigns.Campaign, error) {
+	if err := allow(actor, "read a campaign", campaigns.RoleMarketer, campaigns.RoleOps); err != nil {
+		return campaigns.Campaign{}, err
+	}
+	return s.store.Campaign(ctx, id)
+}
+
+// Stats returns the progress of the campaign's latest run per channel. Marketers and ops.
+func (s *Service) Stats(ctx context.Context, actor campaigns.User, id int64) (campaigns.Stats, error) {
+	if err := allow(actor, "read a campaign's progress", campaigns.RoleMarketer, campaigns.RoleOps); err != nil {
+		return campaigns.Stats{}, err
+	}
+	return s.store.CampaignStats(ctx, id)
+}
+
+// Schedule schedules a campaign: at the time given ("" for none: RFC 3339, or a local time in
+// DISPATCH_TIMEZONE), else the campaign's schedule.at, else its first cron tick, else now. It returns
+// the time set. A bad time is ErrInvalid naming "at"; a campaign whose state does not allow it,
+// ErrConflict. Marketers.
+func (s *Service) Schedule(ctx context.Context, actor campaigns.User, id int64, at string) (campaigns.Campaign, error) {
+	if err := allow(actor, "schedule a campaign", campaigns.RoleMarketer); err != nil {
+		return campaigns.Campaign{}, err
+	}
+	c, err := s.store.Campaign(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	first, err := scheduler.FirstRun(c.Spec, at, s.cfg.Now(), s.cfg.Timezone)
+	if err != nil {
+		return c, campaigns.Invalid("at", err.Error())
+	}
+	a := entry(actor, campaigns.AuditCampaignSchedule).With("campaign_id", id).With("at", first.UTC())
+	if err := s.store.ScheduleCampaign(ctx, id, first, a); err != nil {
+		return c, err
+	}
+	return s.store.Campaign(ctx, id)
+}
+
+// Pause stops a campaign's sending: workers stop within a chunk. Marketers.
+func (s *Service) Pause(ctx context.Context, actor campaigns.User, id int64) (campaigns.Campaign, error) {
+	return s.transition(ctx, actor, id, "pause a campaign", campaigns.AuditCampaignPause, s.store.PauseCampaign)
+}
+
+// Resume continues a paused campaign. Marketers.
+func (s *Service) Resume(ctx context.Context, actor campaigns.User, id int64) (campaigns.Campaign, error) {
+	return s.transition(ctx, actor, id, "resume a campaign", campaigns.AuditCampaignResume, s.store.ResumeCampaign)
+}
+
+// Cancel stops a campaign for good: what was not sent is marked cancelled. Marketers.
+func (s *Service) Cancel(ctx context.Context, actor campaigns.User, id int64) (campaigns.Campaign, error) {
+	return s.transition(ctx, actor, id, "cancel a campaign", campaigns.AuditCampaignCancel, s.store.CancelCampaign)
+}
+
+func (s *Service) transition(ctx context.Context, actor campaigns.User, id int64, what string, action campaigns.AuditAction,
+	change func(ctx context.Context, id int64, a campaigns.Audit) error) (campaigns.Campaign, error) {
+	if err := allow(actor, what, campaigns.RoleMarketer); err != nil {
+		return campaigns.Campaign{}, err
+	}
+	if err := change(ctx, id, entry(actor, action).With("campaign_id", id)); err != nil {
+		return campaigns.Campaign{}, err
+	}
+	return s.store.Campaign(ctx, id)
+}
+
+// PreviewCode stands in for a coupon code in previews and test sends: it is not a real code.
+const PreviewCode = "TEST-CODE-XXXX"
+
+// previewCoupon is the stand-in coupon of previews and test sends: a placeholder code, never issued.
+func (s *Service) previewCoupon(spec campaigns.Spec) *campaigns.IssuedCoupon {
+	if spec.Coupon == nil {
+		return nil
+	}
+	return &campaigns.IssuedCoupon{Code: PreviewCode, ValidUntil: s.cfg.Now().AddDate(0, 0, spec.Coupon.ValidDays)}
+}
+
+// Preview returns the message the member (by external id) would get from the campaign on the
+// channel, rendered in the member's language with a placeholder coupon code. It shows the member's
+// data, so it is audited for the member. Marketers.
+func (s *Service) Preview(ctx context.Context, actor campaigns.User, id int64, externalID string, ch campaigns.Channel) (compose.Message, error) {
+	if err := allow(actor, "preview a campaign", campaigns.RoleMarketer); err != nil {
+		return compose.Message{}, err
+	}
+	c, err := s.store.Campaign(ctx, id)
+	if err != nil {
+		return compose.Message{}, err
+	}
+	m, err := s.store.MemberByExternalID(ctx, externalID)
+	if err != nil {
+		return compose.Message{}, err
+	}
+	msg, err := s.composer.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: m}, s.previewCoupon(c.Spec), false)
+	if err != nil {
+		return compose.Message{}, fmt.Errorf("preview campaign %d: %w", id, err)
+	}
+	a := entry(actor, campaigns.AuditCampaignPreview).With("campaign_id", id).With("channel", ch)
+	a.MemberID = m.ID
+	if err := s.store.Audit(ctx, a); err != nil {
+		return compose.Message{}, err
+	}
+	return msg, nil
+}
+
+// TestSend sends the campaign's message on the channel to one address, rendered for a sample member
+// in the language given and marked as a test; no delivery is recorded. It returns the message sent.
+// A channel without a test sender, or an address that is not one, is ErrInvalid. Marketers.
+func (s *Service) TestSend(ctx context.Context, actor campaigns.User, id int64, ch campaigns.Channel, to string, lang campaigns.Language) (compose.Message, error) {
+	if err := allow(actor, "send a test message", campaigns.RoleMarketer); err != nil {
+		return compose.Message{}, err
+	}
+	sender, ok := s.cfg.TestSenders[ch]
+	if !ok {
+		return compose.Message{}, campaigns.Invalid("channel", fmt.Sprintf("test sends go by email for now, not %s", ch))
+	}
+	addr, err := campaigns.NormalizeEmail(to)
+	if err != nil {
+		return compose.Message{}, campaigns.Invalid("to", err.Error())
+	}
+	c, err := s.store.Campaign(ctx, id)
+	if err != nil {
+		return compose.Message{}, err
+	}
+	sample := templates.SampleData(string(c.Spec.Kind), lang)
+	member := campaigns.Member{FirstName: sample.FirstName, LastName: sample.LastName, Email: addr, Street: sample.Street,
+		PostalCode: sample.PostalCode, City: sample.City, Country: sample.Country, Language: lang}
+	msg, err := s.composer.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: member}, s.previewCoupon(c.Spec), true)
+	if err != nil {
+		return msg, fmt.Errorf("test send of campaign %d: %w", id, err)
+	}
+	msg.MessageID = s.composer.TestMessageID(c.ID, s.cfg.Now().UnixNano())
+	if _, err := sender.Send(ctx, msg); err != nil {
+		return msg, fmt.Errorf("test send of campaign %d: %w", id, err)
+	}
+	a := entry(actor, campaigns.AuditCampaignTestSend).With("campaign_id", id).With("channel", ch).With("message_id", msg.MessageID)
+	return msg, s.store.Audit(ctx, a)
+}

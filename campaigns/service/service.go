@@ -1,0 +1,152 @@
+// Package service holds dispatch's use cases, each implemented once: define, schedule, preview and
+// follow a campaign; import, export, correct and erase members; look up and redeem coupons; manage
+// users; read the audit log. The command line, the JSON API and the console parse their input, call
+// one method here and format its answer; nothing else.
+//
+// Every method takes the acting user. It checks the user's role (ErrForbidden otherwise) and writes
+// the audit entry of the action, in the same transaction as the change where there is one, so that
+// the same action leaves the same trace whoever asked and through whichever edge.
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
+)
+
+// Store is what the use cases need of the store (campaigns/postgres implements it).
+type Store interface {
+	CreateCampaign(ctx context.Context, spec *campaigns.Spec, a campaigns.Audit) (campaigns.Campaign, error)
+	UpdateCampaign(ctx context.Context, id int64, spec *campaigns.Spec, a campaigns.Audit) (campaigns.Campaign, error)
+	Campaign(ctx context.Context, id int64) (campaigns.Campaign, error)
+	Campaigns(ctx context.Context) ([]campaigns.Campaign, error)
+	ScheduleCampaign(ctx context.Context, id int64, at time.Time, a campaigns.Audit) error
+	PauseCampaign(ctx context.Context, id int64, a campaigns.Audit) error
+	ResumeCampaign(ctx context.Context, id int64, a campaigns.Audit) error
+	CancelCampaign(ctx context.Context, id int64, a campaigns.Audit) error
+	CampaignStats(ctx context.Context, id int64) (campaigns.Stats, error)
+
+	MemberByExternalID(ctx context.Context, externalID string) (campaigns.Member, error)
+	ImportMembers(ctx context.Context, rows campaigns.Rows[campaigns.MemberRow], source campaigns.ConsentSource, a campaigns.Audit) (campaigns.ImportResult, error)
+	ImportPurchases(ctx context.Context, rows campaigns.Rows[campaigns.PurchaseRow], a campaigns.Audit) (campaigns.AddResult, error)
+	ImportSuppressions(ctx context.Context, rows campaigns.Rows[campaigns.SuppressionRow], reason campaigns.SuppressionReason, a campaigns.Audit) (campaigns.AddResult, error)
+	SeedMembers(ctx context.Context, n int, src campaigns.MemberSource, a campaigns.Audit) (campaigns.SeedResult, error)
+	ExportMember(ctx context.Context, externalID string, a campaigns.Audit) (*campaigns.MemberExport, error)
+	EraseMember(ctx context.Context, externalID string, a campaigns.Audit) (int64, error)
+	RecordConsent(ctx context.Context, externalID string, c campaigns.ConsentChange, a campaigns.Audit) (campaigns.ConsentEvent, error)
+
+	Coupon(ctx context.Context, code string) (campaigns.Coupon, error)
+	CouponCodes(ctx context.Context, campaignID int64, limit int) ([]string, error)
+	RedeemCoupon(ctx context.Context, code, store, orderRef string, a campaigns.Audit, loc *time.Location) (campaigns.Coupon, error)
+
+	AddUser(ctx context.Context, name string, role campaigns.Role, a campaigns.Audit) (campaigns.User, string, error)
+	UserByName(ctx context.Context, name string) (campaigns.User, error)
+	UserByToken(ctx context.Context, token string) (campaigns.User, error)
+	AuditList(ctx context.Context, since time.Time) ([]campaigns.AuditEntry, error)
+	Audit(ctx context.Context, a campaigns.Audit) error
+}
+
+// Config configures the use cases.
+type Config struct {
+	// Timezone is DISPATCH_TIMEZONE: schedules given without a zone, and times in messages. Default
+	// Europe/Helsinki.
+	Timezone *time.Location
+	// TestSenders send test messages, one per channel that can be tested; a channel without one
+	// answers ErrInvalid to a test send.
+	TestSenders map[campaigns.Channel]worker.Sender
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+}
+
+// Service implements the use cases. Create it with New.
+type Service struct {
+	cfg      Config
+	store    Store
+	composer *compose.Composer
+	log      *slog.Logger
+}
+
+// New returns the use cases over store, composing previews and test sends with composer (whose
+// renderer also checks a campaign's templates when it is created).
+func New(cfg Config, store Store, composer *compose.Composer, log *slog.Logger) (*Service, error) {
+	if store == nil || composer == nil {
+		return nil, errors.New("service: a store and a composer are required")
+	}
+	if cfg.Timezone == nil {
+		loc, err := time.LoadLocation("Europe/Helsinki")
+		if err != nil {
+			return nil, err
+		}
+		cfg.Timezone = loc
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, store: store, composer: composer, log: log}, nil
+}
+
+// allow returns ErrForbidden unless the actor holds one of the roles; admins may do everything.
+func allow(actor campaigns.User, what string, roles ...campaigns.Role) error {
+	if actor.Name == "" {
+		return campaigns.Errorf(campaigns.ErrForbidden, "%s: no acting user", what)
+	}
+	if actor.Role == campaigns.RoleAdmin {
+		return nil
+	}
+	for _, r := range roles {
+		if actor.Role == r {
+			return nil
+		}
+	}
+	return campaigns.Errorf(campaigns.ErrForbidden, "%s: user %s (%s) may not do this", what, actor.Name, actor.Role)
+}
+
+// entry starts the audit entry of an action by actor.
+func entry(actor campaigns.User, action campaigns.AuditAction) campaigns.Audit {
+	return campaigns.Audit{Actor: actor.Name, Action: action}
+}
+
+// Authenticate returns the user holding the API token, or ErrNotFound.
+func (s *Service) Authenticate(ctx context.Context, token string) (campaigns.User, error) {
+	if token == "" {
+		return campaigns.User{}, campaigns.Errorf(campaigns.ErrNotFound, "unknown token")
+	}
+	return s.store.UserByToken(ctx, token)
+}
+
+// User returns the named user, or ErrNotFound: the command line's acting user (--as).
+func (s *Service) User(ctx context.Context, name string) (campaigns.User, error) {
+	return s.store.UserByName(ctx, name)
+}
+
+// AddUser adds a named user with a role and returns the user's API token, shown this once. Admins
+// only; a name in use is ErrConflict.
+func (s *Service) AddUser(ctx context.Context, actor campaigns.User, name string, role campaigns.Role) (campaigns.User, string, error) {
+	if err := allow(actor, "add a user"); err != nil {
+		return campaigns.User{}, "", err
+	}
+	if name == "" {
+		return campaigns.User{}, "", campaigns.Invalid("name", "is empty")
+	}
+	if _, err := campaigns.ParseRole(string(role)); err != nil {
+		return campaigns.User{}, "", err
+	}
+	return s.store.AddUser(ctx, name, role, entry(actor, campaigns.AuditUsersAdd).With("user", name).With("role", role))
+}
+
+// AuditLog returns the audit entries recorded at or after since, oldest first. Admins and privacy
+// officers only.
+func (s *Service) AuditLog(ctx context.Context, actor campaigns.User, since time.Time) ([]campaigns.AuditEntry, error) {
+	if err := allow(actor, "read the audit log", campaigns.RolePrivacy); err != nil {
+		return nil, err
+	}
+	return s.store.AuditList(ctx, since)
+}
