@@ -36,19 +36,25 @@ func (s *system) call(method, path, token, contentType, body string) (int, map[s
 	return resp.StatusCode, m, string(raw)
 }
 
-func TestHTTPAPI(t *testing.T) {
-	t.Parallel()
-	s := newSystem(t)
-	marketer := strings.TrimSpace(s.must("users", "add", "maija", "--role", "marketer"))
-	privacy := strings.TrimSpace(s.must("users", "add", "pirjo", "--role", "privacy"))
+// serve starts `dispatch serve` and waits until it answers /healthz.
+func (s *system) serve() {
+	s.t.Helper()
 	s.start("serve")
-	waitFor(t, 10*time.Second, "the server", func() bool {
+	waitFor(s.t, 10*time.Second, "the server", func() bool {
 		resp, err := http.Get(s.public + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 		}
 		return err == nil && resp.StatusCode == 200
 	})
+}
+
+func TestHTTPAPI(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	marketer := strings.TrimSpace(s.must("users", "add", "maija", "--role", "marketer"))
+	privacy := strings.TrimSpace(s.must("users", "add", "pirjo", "--role", "privacy"))
+	s.serve()
 
 	// Members, by the privacy officer: a bad row is reported, the good ones imported.
 	csv := memberHeader + "A1,Aino,Laine,aino@example.com,040 111 2222,Katu 1,00100,HELSINKI,FI,fi,yes,yes,no,,\n" +
