@@ -126,12 +126,18 @@ func (m *marketing) campaignAction(w http.ResponseWriter, r *http.Request, u cam
 	switch action := r.PathValue("action"); action {
 	case "schedule":
 		var body struct {
-			At string `json:"at"`
+			At    string `json:"at"`
+			Again bool   `json:"again"`
 		}
 		if err := decodeJSON(r, &body); err != nil {
 			return err
 		}
-		c, err = m.svc.Schedule(ctx, u, id, body.At)
+		sc, err := m.svc.Schedule(ctx, u, id, service.ScheduleOptions{At: body.At, Again: body.Again})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, sc)
+		return nil
 	case "pause":
 		c, err = m.svc.Pause(ctx, u, id)
 	case "resume":

@@ -78,6 +78,16 @@ func (s *Store) UpdateCampaign(ctx context.Context, id int64, spec *campaigns.Sp
 	return row.decode()
 }
 
+// MembersReached counts the members of the register who were sent the campaign, on any channel and
+// in any of its runs.
+func (s *Store) MembersReached(ctx context.Context, id int64) (int64, error) {
+	var n int64
+	if err := s.db.GetContext(ctx, &n, s.q("campaign-members-reached"), id); err != nil {
+		return 0, fmt.Errorf("members reached by campaign %d: %w", id, err)
+	}
+	return n, nil
+}
+
 // Campaign returns the campaign, or ErrNotFound.
 func (s *Store) Campaign(ctx context.Context, id int64) (campaigns.Campaign, error) {
 	var row campaignRow

@@ -75,27 +75,56 @@ func (s *Service) Stats(ctx context.Context, actor campaigns.User, id int64) (ca
 	return s.store.CampaignStats(ctx, id)
 }
 
-// Schedule schedules a campaign: at the time given ("" for none: RFC 3339, or a local time in
-// DISPATCH_TIMEZONE), else the campaign's schedule.at, else its first cron tick, else now. It returns
-// the time set. A bad time is ErrInvalid naming "at"; a campaign whose state does not allow it,
-// ErrConflict. Marketers.
-func (s *Service) Schedule(ctx context.Context, actor campaigns.User, id int64, at string) (campaigns.Campaign, error) {
+// ScheduleOptions say when a campaign is to run.
+type ScheduleOptions struct {
+	// At is when: RFC 3339, or a local time in DISPATCH_TIMEZONE; "" for the campaign's own
+	// schedule.at, else its first cron tick, else now.
+	At string
+	// Again must be true to schedule a campaign that has finished: it is then sent to its segment
+	// again, and members who got it get it a second time.
+	Again bool
+}
+
+// Scheduled is the answer to Schedule: the campaign as scheduled, and how many members of the
+// register were already sent it (by earlier runs).
+type Scheduled struct {
+	campaigns.Campaign
+	AlreadySent int64 `json:"already_sent"`
+}
+
+// Schedule schedules a campaign at the time the options say. A campaign that has finished is sent
+// again only with Again: otherwise ErrConflict, saying how many members already got it. A bad time
+// is ErrInvalid naming "at"; a campaign whose state does not allow scheduling (running, paused,
+// cancelled), ErrConflict. Marketers.
+func (s *Service) Schedule(ctx context.Context, actor campaigns.User, id int64, opt ScheduleOptions) (Scheduled, error) {
 	if err := allow(actor, "schedule a campaign", campaigns.RoleMarketer); err != nil {
-		return campaigns.Campaign{}, err
+		return Scheduled{}, err
 	}
 	c, err := s.store.Campaign(ctx, id)
 	if err != nil {
-		return c, err
+		return Scheduled{}, err
 	}
-	first, err := scheduler.FirstRun(c.Spec, at, s.cfg.Now(), s.cfg.Timezone)
+	first, err := scheduler.FirstRun(c.Spec, opt.At, s.cfg.Now(), s.cfg.Timezone)
 	if err != nil {
-		return c, campaigns.Invalid("at", err.Error())
+		return Scheduled{}, campaigns.Invalid("at", err.Error())
+	}
+	reached, err := s.store.MembersReached(ctx, id)
+	if err != nil {
+		return Scheduled{}, err
+	}
+	if c.Status == campaigns.StatusFinished && !opt.Again {
+		return Scheduled{Campaign: c, AlreadySent: reached}, campaigns.Errorf(campaigns.ErrConflict,
+			"campaign %d has finished: %d members got it already; to send it to its segment again, schedule it again explicitly (--again, or \"again\": true)", id, reached)
 	}
 	a := entry(actor, campaigns.AuditCampaignSchedule).With("campaign_id", id).With("at", first.UTC())
-	if err := s.store.ScheduleCampaign(ctx, id, first, a); err != nil {
-		return c, err
+	if c.Status == campaigns.StatusFinished {
+		a = a.With("again", true).With("already_sent", reached)
 	}
-	return s.store.Campaign(ctx, id)
+	if err := s.store.ScheduleCampaign(ctx, id, first, a); err != nil {
+		return Scheduled{}, err
+	}
+	c, err = s.store.Campaign(ctx, id)
+	return Scheduled{Campaign: c, AlreadySent: reached}, err
 }
 
 // Pause stops a campaign's sending: workers stop within a chunk. Marketers.

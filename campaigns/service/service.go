@@ -30,6 +30,7 @@ type Store interface {
 	ResumeCampaign(ctx context.Context, id int64, a campaigns.Audit) error
 	CancelCampaign(ctx context.Context, id int64, a campaigns.Audit) error
 	CampaignStats(ctx context.Context, id int64) (campaigns.Stats, error)
+	MembersReached(ctx context.Context, id int64) (int64, error)
 
 	MemberByExternalID(ctx context.Context, externalID string) (campaigns.Member, error)
 	ImportMembers(ctx context.Context, rows campaigns.Rows[campaigns.MemberRow], source campaigns.ConsentSource, a campaigns.Audit) (campaigns.ImportResult, error)

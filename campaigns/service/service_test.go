@@ -65,7 +65,7 @@ func TestRolesDecideWhoMayDoWhat(t *testing.T) {
 	_, refused["marketer imports members"] = svc.ImportMembers(ctx, marketer, strings.NewReader(members), "m.csv", campaigns.SourceImport)
 	_, refused["privacy officer creates a campaign"] = svc.CreateCampaign(ctx, privacy, spec)
 	_, refused["privacy officer previews"] = svc.Preview(ctx, privacy, c.ID, "A1", campaigns.Email)
-	_, refused["ops schedules"] = svc.Schedule(ctx, ops, c.ID, "")
+	_, refused["ops schedules"] = svc.Schedule(ctx, ops, c.ID, service.ScheduleOptions{})
 	_, refused["ops erases"] = svc.EraseMember(ctx, ops, "A1")
 	_, _, refused["marketer adds a user"] = svc.AddUser(ctx, marketer, "x", campaigns.RoleAdmin)
 	_, refused["marketer reads the audit log"] = svc.AuditLog(ctx, marketer, time.Time{})
@@ -139,13 +139,13 @@ func TestPreviewAndTestSendComposeWhatAMemberWouldGet(t *testing.T) {
 	if u, err := svc.UpdateCampaign(ctx, marketer, c.ID, spec); err != nil || u.Name != "Kuponki 2" {
 		t.Fatalf("update a draft: %+v %v", u, err)
 	}
-	if _, err := svc.Schedule(ctx, marketer, c.ID, "2031-01-02T09:00"); err != nil {
+	if _, err := svc.Schedule(ctx, marketer, c.ID, service.ScheduleOptions{At: "2031-01-02T09:00"}); err != nil {
 		t.Fatalf("schedule: %v", err)
 	}
 	if _, err := svc.UpdateCampaign(ctx, marketer, c.ID, spec); !errors.Is(err, campaigns.ErrConflict) {
 		t.Fatalf("update a scheduled campaign: %v", err)
 	}
-	if _, err := svc.Schedule(ctx, marketer, c.ID, "tomorrow"); !errors.Is(err, campaigns.ErrInvalid) || !strings.HasPrefix(err.Error(), "at: ") {
+	if _, err := svc.Schedule(ctx, marketer, c.ID, service.ScheduleOptions{At: "tomorrow"}); !errors.Is(err, campaigns.ErrInvalid) || !strings.HasPrefix(err.Error(), "at: ") {
 		t.Fatalf("schedule at a bad time: %v", err)
 	}
 }

@@ -24,7 +24,7 @@ import (
 func (a *app) campaignsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "campaigns", Short: "Define, schedule and watch campaigns"}
 	var file, at string
-	var asJSON, watch bool
+	var asJSON, watch, again bool
 	create := &cobra.Command{
 		Use:   "create -f FILE.yaml",
 		Short: "Check a campaign file and store it as a draft; prints the new id",
@@ -110,8 +110,8 @@ func (a *app) campaignsCommand() *cobra.Command {
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
 	schedule := &cobra.Command{
-		Use:   "schedule ID [--at TIME]",
-		Short: "Schedule a campaign: at --at, else its schedule (at or cron), else now",
+		Use:   "schedule ID [--at TIME] [--again]",
+		Short: "Schedule a campaign: at --at, else its schedule (at or cron), else now; a finished one only with --again",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			id, err := campaignID(argv[0])
@@ -122,17 +122,21 @@ func (a *app) campaignsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := svc.Schedule(a.ctx, actor, id, at)
+			sc, err := svc.Schedule(a.ctx, actor, id, service.ScheduleOptions{At: at, Again: again})
 			if isKind(err, campaigns.ErrInvalid) {
 				return usagef("--%v", err)
 			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", c.ID, c.NextRunAt.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", sc.ID, sc.NextRunAt.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
+			if again && sc.AlreadySent > 0 {
+				fmt.Fprintf(a.stdout, "it is sent again: %d members already got it\n", sc.AlreadySent)
+			}
 			return nil
 		},
 	}
+	schedule.Flags().BoolVar(&again, "again", false, "send a campaign that has finished once more, to its whole segment")
 	schedule.Flags().StringVar(&at, "at", "", "when: 2026-12-01T09:00:00+02:00, or 2026-12-01T09:00 in DISPATCH_TIMEZONE")
 
 	type change func(ctx context.Context, actor campaigns.User, id int64) (campaigns.Campaign, error)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/service"
 	"github.com/jacksmood/dispatch/internal/mailcatcher"
 	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/worker"
@@ -115,50 +117,27 @@ func (a *app) demo(members int, out string) error {
 		printDir = filepath.Join(out, "print")
 	}
 
-	spec := demoCampaign
-	c, err := svc.CreateCampaign(a.ctx, demo, &spec)
+	c, fresh, err := a.demoCampaign(svc, demo)
 	if err != nil {
 		return err
 	}
-	if _, err := svc.Schedule(a.ctx, demo, c.ID, ""); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "campaign %d %q scheduled now; running the scheduler and a worker...\n", c.ID, spec.Name)
-
-	ctx, stop := context.WithCancel(a.ctx)
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		// The demo runs whatever the hour: no quiet hours for its SMS.
-		errs <- a.runScheduler(ctx, s, scheduler.Config{Interval: 200 * time.Millisecond}, campaigns.QuietHours{})
-	}()
-	go func() {
-		defer wg.Done()
-		errs <- a.runWorker(ctx, s, workerOptions{server: worker.ServerConfig{Concurrency: 4}, lease: time.Minute, smsLog: smsLog, printDir: printDir})
-	}()
-	t0 := time.Now()
 	var st campaigns.Stats
-	for {
-		st, err = svc.Stats(a.ctx, demo, c.ID)
-		if err != nil || st.Status == campaigns.StatusFinished || a.ctx.Err() != nil {
-			break
+	t0 := time.Now()
+	if !fresh && c.Status == campaigns.StatusFinished {
+		// The demo never sends twice to the same register: its campaign went out already.
+		fmt.Fprintf(a.stdout, "campaign %d %q was sent already to this register; it is not sent twice. Its figures:\n\n", c.ID, c.Name)
+		if st, err = svc.Stats(a.ctx, demo, c.ID); err != nil {
+			return err
 		}
-		select {
-		case err = <-errs:
-		case <-time.After(300 * time.Millisecond):
+	} else {
+		if st, err = a.demoRun(svc, demo, c, smsLog, printDir); err != nil {
+			return err
 		}
-		if err != nil {
-			break
+		if st.Status != campaigns.StatusFinished {
+			return nil // interrupted: demoRun said so
 		}
+		fmt.Fprintf(a.stdout, "finished in %s\n\n", time.Since(t0).Round(time.Millisecond))
 	}
-	stop()
-	wg.Wait()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "finished in %s\n\n", time.Since(t0).Round(time.Millisecond))
 	fmt.Fprint(a.stdout, renderStatus(st, false))
 	codes, err := svc.CouponCodes(a.ctx, demo, c.ID, 1)
 	if err != nil {
@@ -178,4 +157,89 @@ func (a *app) demo(members int, out string) error {
 	fmt.Fprintf(w, "  dispatch audit list\twhat was done, and by whom\n")
 	w.Flush()
 	return nil
+}
+
+// demoCampaign finds the demo's campaign in the register, or creates and schedules it; fresh says it
+// was created now. A campaign that an interrupted demo paused is resumed; a cancelled one is an error
+// naming what to do, since resending would reach members twice.
+func (a *app) demoCampaign(svc *service.Service, demo campaigns.User) (c campaigns.Campaign, fresh bool, err error) {
+	all, err := svc.Campaigns(a.ctx, demo)
+	if err != nil {
+		return c, false, err
+	}
+	for _, existing := range all {
+		if existing.Name != demoCampaign.Name {
+			continue
+		}
+		switch existing.Status {
+		case campaigns.StatusPaused:
+			fmt.Fprintf(a.stdout, "campaign %d %q was paused by an interrupted demo; resuming it\n", existing.ID, existing.Name)
+			c, err = svc.Resume(a.ctx, demo, existing.ID)
+			return c, false, err
+		case campaigns.StatusCancelled:
+			return existing, false, fmt.Errorf("the demo's campaign %d was cancelled; the demo does not send it again (use a fresh database: DISPATCH_DATABASE_URL)", existing.ID)
+		}
+		return existing, false, nil
+	}
+	spec := demoCampaign
+	if c, err = svc.CreateCampaign(a.ctx, demo, &spec); err != nil {
+		return c, true, err
+	}
+	if _, err := svc.Schedule(a.ctx, demo, c.ID, service.ScheduleOptions{}); err != nil {
+		return c, true, err
+	}
+	fmt.Fprintf(a.stdout, "campaign %d %q scheduled now\n", c.ID, spec.Name)
+	return c, true, nil
+}
+
+// demoRun runs the scheduler and a worker in this process until the campaign has finished. When the
+// demo is interrupted (Ctrl-C) it pauses the campaign, so that nothing goes on sending by itself
+// later, and says how to finish it.
+func (a *app) demoRun(svc *service.Service, demo campaigns.User, c campaigns.Campaign, smsLog io.Writer, printDir string) (campaigns.Stats, error) {
+	fmt.Fprintf(a.stdout, "running the scheduler and a worker for campaign %d...\n", c.ID)
+	ctx, stop := context.WithCancel(context.WithoutCancel(a.ctx))
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	s, err := a.openStore()
+	if err != nil {
+		stop()
+		return campaigns.Stats{}, err
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		// The demo runs whatever the hour: no quiet hours for its SMS.
+		errs <- a.runScheduler(ctx, s, scheduler.Config{Interval: 200 * time.Millisecond}, campaigns.QuietHours{})
+	}()
+	go func() {
+		defer wg.Done()
+		errs <- a.runWorker(ctx, s, workerOptions{server: worker.ServerConfig{Concurrency: 4}, lease: time.Minute, smsLog: smsLog, printDir: printDir})
+	}()
+	var st campaigns.Stats
+	for {
+		st, err = svc.Stats(ctx, demo, c.ID)
+		if err != nil || st.Status == campaigns.StatusFinished {
+			break
+		}
+		select {
+		case err = <-errs:
+		case <-a.ctx.Done():
+			// Interrupted: pause first, while the worker may still be sending, then stop.
+			if _, perr := svc.Pause(ctx, demo, c.ID); perr != nil {
+				err = perr
+				break
+			}
+			stop()
+			wg.Wait()
+			fmt.Fprintf(a.stdout, "\ninterrupted: campaign %d is paused, and nothing sends it meanwhile; run the demo again to finish it\n", c.ID)
+			return st, nil
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err != nil {
+			break
+		}
+	}
+	stop()
+	wg.Wait()
+	return st, err
 }

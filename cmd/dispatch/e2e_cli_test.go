@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -52,6 +54,14 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	s.start("worker")
 	s.waitFinished(id, 30*time.Second)
 	db := s.dbHandle()
+	// A finished campaign is not sent again by accident: only with --again, which says to how many.
+	_, errOut, exit := s.run("campaigns", "schedule", id)
+	if exit != 1 || !strings.Contains(errOut, "has finished: 2 members got it already") || !strings.Contains(errOut, "--again") {
+		t.Fatalf("schedule a finished campaign: exit %d %q", exit, errOut)
+	}
+	if st := strings.TrimSpace(s.must("campaigns", "status", id, "--json")); !strings.Contains(st, `"status":"finished"`) {
+		t.Fatalf("a refused schedule changed the campaign: %s", st)
+	}
 	var code, other string
 	pgtest.Must(t, "code", db.Get(&code, `SELECT c.code FROM coupons c JOIN members m ON m.id = c.member_id WHERE m.external_id = 'E1'`))
 	pgtest.Must(t, "code", db.Get(&other, `SELECT c.code FROM coupons c JOIN members m ON m.id = c.member_id WHERE m.external_id = 'E2'`))
@@ -62,7 +72,7 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	if out := s.must("coupons", "redeem", code, "--store", "Jack's Mood Kamppi", "--order", "ORD-77"); !strings.HasPrefix(out, "coupon "+code+" redeemed at ") {
 		t.Fatalf("redeem printed %q", out)
 	}
-	_, errOut, exit := s.run("coupons", "redeem", code, "--store", "Jack's Mood Tampere", "--order", "ORD-78")
+	_, errOut, exit = s.run("coupons", "redeem", code, "--store", "Jack's Mood Tampere", "--order", "ORD-78")
 	if exit != 1 || !strings.Contains(errOut, "already redeemed on ") || !strings.Contains(errOut, "at Jack's Mood Kamppi (order ORD-77)") {
 		t.Fatalf("second redemption: exit %d %q", exit, errOut)
 	}
@@ -79,6 +89,15 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	}
 	if n := pgtest.Count(t, db, `SELECT count(*) FROM coupon_redemptions`); n != 1 {
 		t.Fatalf("redemptions = %d, want 1", n)
+	}
+	if out := s.must("campaigns", "schedule", id, "--again"); !strings.Contains(out, "it is sent again: 2 members already got it") {
+		t.Fatalf("schedule --again printed %q", out)
+	}
+	waitFor(t, 30*time.Second, "the second run", func() bool {
+		return pgtest.Count(t, db, `SELECT count(*) FROM runs r WHERE r.campaign_id = `+id+` AND r.status = 'finished'`) == 2
+	})
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM audit_log WHERE action = 'campaigns.schedule' AND details->>'again' = 'true' AND details->>'already_sent' = '2'`); n != 1 {
+		t.Fatalf("the second send is audited %d times with its count", n)
 	}
 }
 
@@ -107,9 +126,56 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
 	}
-	// A second demo on the same register seeds nothing new and runs a second campaign.
+	// A second demo on the same register seeds nothing new and sends nothing again.
+	deliveries := pgtest.Count(t, db, `SELECT count(*) FROM deliveries`)
 	stdout = c.must("demo", "--members", "300", "--out", out)
-	if !strings.Contains(stdout, "already holds the demo members") || pgtest.Count(t, db, `SELECT count(*) FROM members`) != 300 {
+	if !strings.Contains(stdout, "already holds the demo members") || pgtest.Count(t, db, `SELECT count(*) FROM members`) != 300 ||
+		!strings.Contains(stdout, "was sent already to this register; it is not sent twice") || !strings.Contains(stdout, "sent "+strconv.Itoa(sent)) {
 		t.Fatalf("second demo:\n%s", stdout)
+	}
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM deliveries`); n != deliveries {
+		t.Fatalf("the second demo recorded %d more deliveries", n-deliveries)
+	}
+}
+
+func TestDemoInterruptedLeavesNothingRunning(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	rdb := redistest.New(t)
+	c.env["DISPATCH_REDIS_URL"] = rdb.URL
+	out := t.TempDir()
+	db := c.dbHandle()
+	ctx, interrupt := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"demo", "--members", "2000", "--out", out}, strings.NewReader(""), &stdout, &stderr, func(k string) string { return c.env[k] })
+	}()
+	// Ctrl-C once the first messages are out.
+	waitFor(t, 60*time.Second, "the first sends", func() bool {
+		return pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent'`) > 0
+	})
+	interrupt()
+	if code := <-done; code != 0 {
+		t.Fatalf("interrupted demo: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "interrupted: campaign 1 is paused") {
+		t.Fatalf("interrupted demo said:\n%s", stdout.String())
+	}
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM campaigns WHERE status = 'paused'`); n != 1 {
+		t.Fatalf("after Ctrl-C %d campaigns are paused, want the demo's", n)
+	}
+	// Nothing sends it meanwhile; the next demo finishes it, and no member gets a message twice.
+	final := c.must("demo", "--members", "2000", "--out", out)
+	if !strings.Contains(final, "was paused by an interrupted demo; resuming it") || !strings.Contains(final, "finished in") {
+		t.Fatalf("demo after an interruption:\n%s", final)
+	}
+	files, err := filepath.Glob(filepath.Join(out, "mail", "*.eml"))
+	pgtest.Must(t, "glob", err)
+	if sent := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent' AND channel = 'email'`); len(files) != sent {
+		t.Fatalf("%d emails sent, %d .eml files written", sent, len(files))
+	}
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM campaigns`); n != 1 {
+		t.Fatalf("%d campaigns after two demos, want 1", n)
 	}
 }

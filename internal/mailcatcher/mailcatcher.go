@@ -48,6 +48,8 @@ type Server struct {
 	sessions atomic.Int64
 	received atomic.Int64
 	bytes    atomic.Int64
+	// seq numbers the .eml files.
+	seq atomic.Int64
 }
 
 // Start listens on addr ("127.0.0.1:0" for any port). When dir is not empty every message is also
@@ -60,6 +62,20 @@ func Start(addr, dir string, keep bool) (*Server, error) {
 		}
 	}
 	s := &Server{dir: dir}
+	if dir != "" {
+		// A catcher started again on the same folder goes on numbering after the files there.
+		files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+		if err != nil {
+			return nil, err
+		}
+		s.seq.Store(int64(len(files)))
+		for _, f := range files {
+			var n int64
+			if _, err := fmt.Sscanf(filepath.Base(f), "%d.eml", &n); err == nil && n > s.seq.Load() {
+				s.seq.Store(n)
+			}
+		}
+	}
 	be := &backend{s: s, keep: keep}
 	s.srv = smtp.NewServer(be)
 	s.srv.Domain = "localhost"
@@ -171,10 +187,10 @@ func (s *session) Data(r io.Reader) error {
 	if _, err := io.Copy(&buf, r); err != nil {
 		return err
 	}
-	n := s.b.s.received.Add(1)
+	s.b.s.received.Add(1)
 	s.b.s.bytes.Add(int64(buf.Len()))
 	if s.b.s.dir != "" {
-		name := filepath.Join(s.b.s.dir, fmt.Sprintf("%06d.eml", n))
+		name := filepath.Join(s.b.s.dir, fmt.Sprintf("%06d.eml", s.b.s.seq.Add(1)))
 		if err := os.WriteFile(name+".tmp", buf.Bytes(), 0o644); err != nil {
 			return err
 		}

@@ -155,3 +155,8 @@ SELECT channel, reason AS key, members AS n FROM run_skips WHERE run_id = $1
 -- name: run-send-skips
 SELECT channel, reason AS key, count(*) AS n FROM deliveries WHERE run_id = $1 AND status = 'skipped'
 GROUP BY channel, reason
+
+-- name: campaign-members-reached
+-- Members (still in the register) who were sent the campaign on any channel, in any run.
+SELECT count(DISTINCT d.member_id) FROM deliveries d JOIN runs r ON r.id = d.run_id
+WHERE r.campaign_id = $1 AND d.status = 'sent'
