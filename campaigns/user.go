@@ -58,6 +58,7 @@ const (
 	AuditMembersSeed       AuditAction = "members.seed"
 	AuditMembersExport     AuditAction = "members.export"
 	AuditMembersErase      AuditAction = "members.erase"
+	AuditMembersReadmit    AuditAction = "members.readmit"
 	AuditConsentSet        AuditAction = "consent.set"
 	AuditPurchasesImport   AuditAction = "purchases.import"
 	AuditSuppressionImport AuditAction = "suppressions.import"

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -48,10 +50,24 @@ func (s *Store) ImportMembers(ctx context.Context, read campaigns.Rows[campaigns
 		if err := stmt.Close(); err != nil {
 			return fmt.Errorf("import members: copy: %w", err)
 		}
-		res.Rejected, res.Rejections = len(rejected), rejected
 		if _, err := tx.ExecContext(ctx, s.q("import-index-staging")); err != nil {
 			return fmt.Errorf("import members: %w", err)
 		}
+		var erased []struct {
+			Line     int       `db:"line"`
+			ErasedAt time.Time `db:"erased_at"`
+		}
+		if err := tx.SelectContext(ctx, &erased, s.q("import-drop-erased")); err != nil {
+			return fmt.Errorf("import members: erased: %w", err)
+		}
+		for _, e := range erased {
+			good--
+			rejected = append(rejected, campaigns.RowError{Line: e.Line, Field: "external_id", Reason: fmt.Sprintf(
+				"this member was erased on %s and is not imported again; if the person has signed up anew, readmit them first (dispatch members readmit)",
+				e.ErasedAt.UTC().Format("2006-01-02"))})
+		}
+		slices.SortFunc(rejected, func(a, b campaigns.RowError) int { return a.Line - b.Line })
+		res.Rejected, res.Rejections = len(rejected), rejected
 		var updated, inserted, consented []int64
 		if err := tx.SelectContext(ctx, &updated, s.q("import-update-members")); err != nil {
 			return fmt.Errorf("import members: update: %w", err)
@@ -180,6 +196,23 @@ func (s *Store) ExportMember(ctx context.Context, externalID string, a campaigns
 	return &x, nil
 }
 
+// ReadmitMember lets an erased member's external id be imported again (the person signed up anew),
+// writing the audit entry a in the same transaction. An external id that was never erased is
+// ErrNotFound.
+func (s *Store) ReadmitMember(ctx context.Context, externalID string, a campaigns.Audit) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var at time.Time
+		err := tx.GetContext(ctx, &at, s.q("readmit-member"), externalID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return campaigns.Errorf(campaigns.ErrNotFound, "no erased member with external id %q", externalID)
+		}
+		if err != nil {
+			return fmt.Errorf("readmit member: %w", err)
+		}
+		return s.audit(ctx, tx, a.With("erased_at", at.UTC()))
+	})
+}
+
 // EraseMember removes the member's personal data in one transaction: the member row, consent history
 // and purchases are deleted; deliveries and coupons stay as anonymous rows (member_id NULL) so counts
 // and the coupon ledger survive; the email and phone stay on the suppression list as hashes only.
@@ -193,6 +226,9 @@ func (s *Store) EraseMember(ctx context.Context, externalID string, a campaigns.
 		}
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM members WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("erase-remember"), id); err != nil {
+			return fmt.Errorf("erase member %d: remember: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q("erase-suppress"), id); err != nil {
 			return fmt.Errorf("erase member %d: suppress: %w", id, err)

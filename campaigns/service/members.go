@@ -78,6 +78,15 @@ func (s *Service) EraseMember(ctx context.Context, actor campaigns.User, externa
 	return s.store.EraseMember(ctx, externalID, entry(actor, campaigns.AuditMembersErase))
 }
 
+// ReadmitMember lets an erased member's external id be imported again: the deliberate step when the
+// person signs up anew (an import alone never brings an erased member back). Privacy officers.
+func (s *Service) ReadmitMember(ctx context.Context, actor campaigns.User, externalID string) error {
+	if err := allow(actor, "readmit an erased member", campaigns.RolePrivacy); err != nil {
+		return err
+	}
+	return s.store.ReadmitMember(ctx, externalID, entry(actor, campaigns.AuditMembersReadmit).With("external_id", externalID))
+}
+
 // SetConsent records a consent event for a member (postal withdrawn = objection to postal
 // marketing) and returns it; ErrNotFound for an unknown member. Privacy officers; audited.
 func (s *Service) SetConsent(ctx context.Context, actor campaigns.User, externalID string, c campaigns.ConsentChange) (campaigns.ConsentEvent, error) {

@@ -39,6 +39,7 @@ type Store interface {
 	SeedMembers(ctx context.Context, n int, src campaigns.MemberSource, a campaigns.Audit) (campaigns.SeedResult, error)
 	ExportMember(ctx context.Context, externalID string, a campaigns.Audit) (*campaigns.MemberExport, error)
 	EraseMember(ctx context.Context, externalID string, a campaigns.Audit) (int64, error)
+	ReadmitMember(ctx context.Context, externalID string, a campaigns.Audit) error
 	RecordConsent(ctx context.Context, externalID string, c campaigns.ConsentChange, a campaigns.Audit) (campaigns.ConsentEvent, error)
 
 	Coupon(ctx context.Context, code string) (campaigns.Coupon, error)

@@ -35,6 +35,13 @@ func (c *cli) run(args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
+// runIn runs a command with stdin as its standard input.
+func (c *cli) runIn(stdin string, args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, func(k string) string { return c.env[k] })
+	return out.String(), errOut.String(), code
+}
+
 func (c *cli) must(args ...string) string {
 	c.t.Helper()
 	out, errOut, code := c.run(args...)
@@ -157,11 +164,32 @@ func TestMembersImportExportEraseAudited(t *testing.T) {
 		t.Fatalf("export = %+v", x)
 	}
 
-	if out := c.must("members", "erase", "JM1"); !strings.HasPrefix(out, "erased member ") {
-		t.Fatalf("erase printed %q", out)
+	if _, errOut, code := c.run("members", "erase", "JM1"); code != 2 || !strings.Contains(errOut, "erasure not confirmed") {
+		t.Fatalf("erase without confirmation: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := c.runIn("JM2\n", "members", "erase", "JM1"); code != 2 || !strings.Contains(errOut, "erasure not confirmed") {
+		t.Fatalf("erase confirmed with another id: exit %d, %q", code, errOut)
+	}
+	if out, errOut, code := c.runIn("JM1\n", "members", "erase", "JM1"); code != 0 || !strings.HasPrefix(out, "erased member ") {
+		t.Fatalf("erase printed %q, %q", out, errOut)
 	}
 	if _, errOut, code := c.run("members", "export", "JM1"); code != 1 || !strings.Contains(errOut, `no member with external id "JM1"`) {
 		t.Fatalf("export after erase: exit %d, %q", code, errOut)
+	}
+	// An erasure holds: the old file does not bring the person back, until they are readmitted.
+	out, errOut, code = c.run("members", "import", file)
+	if code != 1 || out != "imported 0, updated 0, unchanged 0, rejected 2\n" || !strings.Contains(errOut, "members.csv: line 2: external_id: this member was erased on ") {
+		t.Fatalf("re-import after erasure: exit %d, %q, %q", code, out, errOut)
+	}
+	if n := pgtest.Count(t, c.dbHandle(), `SELECT count(*) FROM members WHERE external_id = 'JM1'`); n != 0 {
+		t.Fatal("the import brought an erased member back")
+	}
+	c.must("members", "readmit", "JM1")
+	if out, _, _ := c.run("members", "import", file); out != "imported 1, updated 0, unchanged 0, rejected 1\n" {
+		t.Fatalf("import after readmission: %q", out)
+	}
+	if _, errOut, code := c.run("members", "readmit", "JM1"); code != 1 || !strings.Contains(errOut, "no erased member") {
+		t.Fatalf("readmit twice: exit %d, %q", code, errOut)
 	}
 
 	out = c.must("audit", "list", "--json")
@@ -178,7 +206,7 @@ func TestMembersImportExportEraseAudited(t *testing.T) {
 		}
 		actions = append(actions, e.Action)
 	}
-	want := "users.add members.import members.import consent.set members.export members.erase"
+	want := "users.add members.import members.import consent.set members.export members.erase members.import members.readmit members.import"
 	if strings.Join(actions, " ") != want {
 		t.Fatalf("audit actions = %q, want %q", strings.Join(actions, " "), want)
 	}

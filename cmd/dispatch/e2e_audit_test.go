@@ -34,7 +34,7 @@ func TestCommandLineAndAPILeaveTheSameAuditTrail(t *testing.T) {
 	as("maija", "campaigns", "cancel", id)
 	as("pirjo", "consent", "set", "A1", "sms", "withdrawn", "--source", "customer-service")
 	as("pirjo", "members", "export", "A1")
-	as("pirjo", "members", "erase", "A2")
+	as("pirjo", "members", "erase", "A2", "--yes")
 
 	// The API.
 	api := newSystem(t)

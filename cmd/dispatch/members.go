@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -49,14 +51,23 @@ func (a *app) membersCommand() *cobra.Command {
 			return enc.Encode(x)
 		},
 	}
+	var yes bool
 	erase := &cobra.Command{
-		Use:   "erase EXTERNAL_ID",
-		Short: "Erase a member's personal data (keeps anonymous counts and the coupon ledger)",
+		Use:   "erase EXTERNAL_ID [--yes]",
+		Short: "Erase a member's personal data (keeps anonymous counts and the coupon ledger); asks to type the id unless --yes",
 		Args:  args(1, "EXTERNAL_ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			actor, err := a.actor()
 			if err != nil {
 				return err
+			}
+			if !yes {
+				fmt.Fprintf(a.stderr, "Erasing member %s deletes their personal data for good. Type the external id to confirm: ", argv[0])
+				line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+				if strings.TrimSpace(line) != argv[0] {
+					fmt.Fprintln(a.stderr)
+					return usagef("erasure not confirmed: type the member's external id, or pass --yes")
+				}
 			}
 			id, err := a.svc.EraseMember(a.ctx, actor, argv[0])
 			if err != nil {
@@ -66,7 +77,24 @@ func (a *app) membersCommand() *cobra.Command {
 			return nil
 		},
 	}
-	return group(cmd, imp, export, erase)
+	erase.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	readmit := &cobra.Command{
+		Use:   "readmit EXTERNAL_ID",
+		Short: "Let an erased member's external id be imported again, when the person has signed up anew",
+		Args:  args(1, "EXTERNAL_ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			actor, err := a.actor()
+			if err != nil {
+				return err
+			}
+			if err := a.svc.ReadmitMember(a.ctx, actor, argv[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "external id %s may be imported again\n", argv[0])
+			return nil
+		},
+	}
+	return group(cmd, imp, export, erase, readmit)
 }
 
 // importFile runs an import of the file at path on behalf of the acting user. do reads the file into

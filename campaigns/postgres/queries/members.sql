@@ -128,6 +128,25 @@ FROM members m CROSS JOIN LATERAL (VALUES ('email', m.email_key), ('sms', m.phon
 WHERE m.id = $1 AND v.key IS NOT NULL
 ON CONFLICT (channel, key) DO NOTHING
 
+-- name: erase-remember
+-- The erased member's external id, as a key: a later import of it is refused (erased_members).
+INSERT INTO erased_members (key)
+SELECT suppression_key('external_id', external_id) FROM members WHERE id = $1
+ON CONFLICT (key) DO UPDATE SET erased_at = now()
+
+-- name: import-drop-erased
+-- Rows of erased members that are not in the register again are taken out of the import and
+-- reported: an erasure holds until `dispatch members readmit`.
+DELETE FROM import_members i
+USING erased_members e
+WHERE e.key = suppression_key('external_id', i.external_id)
+  AND NOT EXISTS (SELECT 1 FROM members m WHERE m.external_id = i.external_id)
+RETURNING i.line, e.erased_at
+
+-- name: readmit-member
+DELETE FROM erased_members WHERE key = suppression_key('external_id', $1)
+RETURNING erased_at
+
 -- name: erase-deliveries
 -- Deliveries stay as anonymous counts: without the member and the consent event (deleted with them).
 UPDATE deliveries SET member_id = NULL, consent_event_id = NULL WHERE member_id = $1
