@@ -29,6 +29,10 @@ type User struct {
 	Name      string    `json:"name" db:"name"`
 	Role      Role      `json:"role" db:"role"`
 	CreatedAt time.Time `json:"created_at" db:"created_at"`
+	// DisabledAt is when the user was disabled; nil for an active user.
+	DisabledAt *time.Time `json:"disabled_at,omitempty" db:"disabled_at"`
+	// TokenRotatedAt is when the user's current token was made.
+	TokenRotatedAt time.Time `json:"token_rotated_at" db:"token_rotated_at"`
 }
 
 // AuditEntry records one privileged action: who did what, to which member (by internal id).
@@ -64,6 +68,8 @@ const (
 	AuditSuppressionImport AuditAction = "suppressions.import"
 	AuditCouponRedeem      AuditAction = "coupons.redeem"
 	AuditUsersAdd          AuditAction = "users.add"
+	AuditUsersDisable      AuditAction = "users.disable"
+	AuditUsersRotate       AuditAction = "users.rotate"
 )
 
 // Audit is an entry to write to the audit log with the change it describes, in the same

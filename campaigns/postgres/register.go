@@ -68,19 +68,75 @@ func (s *Store) AddUser(ctx context.Context, name string, role campaigns.Role, a
 	if name == "" {
 		return campaigns.User{}, "", campaigns.Invalid("name", "is empty")
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return campaigns.User{}, "", fmt.Errorf("make token: %w", err)
+	token, err := newToken()
+	if err != nil {
+		return campaigns.User{}, "", err
 	}
-	token := "dsp_" + base64.RawURLEncoding.EncodeToString(raw)
 	var u campaigns.User
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &u, s.q("insert-user"), name, role, TokenHash(token)); err != nil {
 			var pqErr *pq.Error
 			if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 				return campaigns.Errorf(campaigns.ErrConflict, "user %q already exists", name)
 			}
 			return fmt.Errorf("add user: %w", err)
+		}
+		return s.audit(ctx, tx, a)
+	})
+	return u, token, err
+}
+
+// newToken draws a fresh API token.
+func newToken() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("make token: %w", err)
+	}
+	return "dsp_" + base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// Users returns every user, active and disabled, by name.
+func (s *Store) Users(ctx context.Context) ([]campaigns.User, error) {
+	var out []campaigns.User
+	if err := s.db.SelectContext(ctx, &out, s.q("list-users")); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// DisableUser disables the named user for good (their token stops working at once) and writes the
+// audit entry a in the same transaction. An unknown or already disabled user is ErrNotFound.
+func (s *Store) DisableUser(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, error) {
+	var u campaigns.User
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &u, s.q("disable-user"), name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return campaigns.Errorf(campaigns.ErrNotFound, "no active user named %q", name)
+		}
+		if err != nil {
+			return fmt.Errorf("disable user: %w", err)
+		}
+		return s.audit(ctx, tx, a)
+	})
+	return u, err
+}
+
+// RotateToken gives the named active user a new token, shown this once; the old one stops working
+// at once. The audit entry a is written in the same transaction. An unknown or disabled user is
+// ErrNotFound.
+func (s *Store) RotateToken(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, string, error) {
+	token, err := newToken()
+	if err != nil {
+		return campaigns.User{}, "", err
+	}
+	var u campaigns.User
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &u, s.q("rotate-token"), name, TokenHash(token))
+		if errors.Is(err, sql.ErrNoRows) {
+			return campaigns.Errorf(campaigns.ErrNotFound, "no active user named %q", name)
+		}
+		if err != nil {
+			return fmt.Errorf("rotate token: %w", err)
 		}
 		return s.audit(ctx, tx, a)
 	})

@@ -48,6 +48,9 @@ type Store interface {
 
 	AddUser(ctx context.Context, name string, role campaigns.Role, a campaigns.Audit) (campaigns.User, string, error)
 	UserByName(ctx context.Context, name string) (campaigns.User, error)
+	Users(ctx context.Context) ([]campaigns.User, error)
+	DisableUser(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, error)
+	RotateToken(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, string, error)
 	UserByToken(ctx context.Context, token string) (campaigns.User, error)
 	AuditList(ctx context.Context, since time.Time) ([]campaigns.AuditEntry, error)
 	Audit(ctx context.Context, a campaigns.Audit) error
@@ -124,9 +127,50 @@ func (s *Service) Authenticate(ctx context.Context, token string) (campaigns.Use
 	return s.store.UserByToken(ctx, token)
 }
 
-// User returns the named user, or ErrNotFound: the command line's acting user (--as).
+// User returns the named user, or ErrNotFound: the command line's acting user (--as). A disabled
+// user is ErrForbidden.
 func (s *Service) User(ctx context.Context, name string) (campaigns.User, error) {
-	return s.store.UserByName(ctx, name)
+	u, err := s.store.UserByName(ctx, name)
+	if err == nil && u.DisabledAt != nil {
+		return campaigns.User{}, campaigns.Errorf(campaigns.ErrForbidden, "user %s was disabled on %s", name, u.DisabledAt.In(s.cfg.Timezone).Format("2006-01-02 15:04 MST"))
+	}
+	return u, err
+}
+
+// Users lists every user, active and disabled, by name. Admins.
+func (s *Service) Users(ctx context.Context, actor campaigns.User) ([]campaigns.User, error) {
+	if err := allow(actor, "list users"); err != nil {
+		return nil, err
+	}
+	us, err := s.store.Users(ctx)
+	if us == nil {
+		us = []campaigns.User{}
+	}
+	return us, err
+}
+
+// DisableUser disables a user for good: their token stops working at once, and they can no longer
+// act on the command line. Admins; a user cannot disable themselves (ErrConflict), so that the last
+// admin is not locked out by mistake.
+func (s *Service) DisableUser(ctx context.Context, actor campaigns.User, name string) (campaigns.User, error) {
+	if err := allow(actor, "disable a user"); err != nil {
+		return campaigns.User{}, err
+	}
+	if name == actor.Name {
+		return campaigns.User{}, campaigns.Errorf(campaigns.ErrConflict, "user %s cannot disable themselves", name)
+	}
+	return s.store.DisableUser(ctx, name, entry(actor, campaigns.AuditUsersDisable).With("user", name))
+}
+
+// RotateToken gives a user a new API token, shown this once; the old one stops working at once.
+// Admins, and every user for their own token.
+func (s *Service) RotateToken(ctx context.Context, actor campaigns.User, name string) (campaigns.User, string, error) {
+	if name != actor.Name {
+		if err := allow(actor, "rotate another user's token"); err != nil {
+			return campaigns.User{}, "", err
+		}
+	}
+	return s.store.RotateToken(ctx, name, entry(actor, campaigns.AuditUsersRotate).With("user", name))
 }
 
 // AddUser adds a named user with a role and returns the user's API token, shown this once. Admins

@@ -214,3 +214,46 @@ func TestMembersImportExportEraseAudited(t *testing.T) {
 		t.Fatalf("audit list table lacks the erasure:\n%s", out)
 	}
 }
+
+func TestUsersListedDisabledAndRotated(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	old := strings.TrimSpace(c.must("users", "add", "maija", "--role", "marketer"))
+	c.must("users", "add", "aada", "--role", "admin")
+	c.env["DISPATCH_USER"] = "aada"
+	out := c.must("users", "list")
+	if !strings.Contains(out, "aada") || !strings.Contains(out, "maija") || strings.Count(out, "active") != 2 || !strings.Contains(out, "Europe/Helsinki") {
+		t.Fatalf("users list:\n%s", out)
+	}
+	db := c.dbHandle()
+	tokenWorks := func(token string) bool {
+		return pgtest.Count(t, db, `SELECT count(*) FROM users WHERE token_hash = sha256(convert_to($1, 'UTF8')) AND disabled_at IS NULL`, token) == 1
+	}
+	fresh := strings.TrimSpace(c.must("users", "rotate", "maija"))
+	if fresh == old || !strings.HasPrefix(fresh, "dsp_") || tokenWorks(old) || !tokenWorks(fresh) {
+		t.Fatalf("rotate: old token works %v, new works %v", tokenWorks(old), tokenWorks(fresh))
+	}
+	if _, errOut, code := c.run("users", "disable", "aada"); code != 1 || !strings.Contains(errOut, "cannot disable themselves") {
+		t.Fatalf("disable oneself: exit %d %q", code, errOut)
+	}
+	c.must("users", "disable", "maija")
+	if tokenWorks(fresh) {
+		t.Fatal("a disabled user's token still opens the API")
+	}
+	if out := c.must("users", "list", "--json"); !strings.Contains(out, `"name":"maija","role":"marketer"`) || !strings.Contains(out, `"disabled_at"`) {
+		t.Fatalf("users list --json: %s", out)
+	}
+	// A disabled user can no longer act on the command line either.
+	if _, errOut, code := c.run("campaigns", "list", "--as", "maija"); code != 1 || !strings.Contains(errOut, "user maija was disabled on ") {
+		t.Fatalf("disabled user acts: exit %d %q", code, errOut)
+	}
+	c.env["DISPATCH_USER"] = "maija"
+	if _, _, code := c.run("users", "rotate", "maija"); code != 1 {
+		t.Fatal("a disabled user rotated their own token")
+	}
+	var actions []string
+	pgtest.Must(t, "audit", db.Select(&actions, `SELECT actor || ' ' || action || ' ' || (details->>'user') FROM audit_log WHERE action LIKE 'users.%' ORDER BY id`))
+	if got := strings.Join(actions, ","); !strings.HasSuffix(got, "aada users.rotate maija,aada users.disable maija") {
+		t.Fatalf("audit: %s", got)
+	}
+}

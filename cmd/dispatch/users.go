@@ -46,7 +46,73 @@ func (a *app) usersCommand() *cobra.Command {
 		},
 	}
 	add.Flags().StringVar(&role, "role", "", "marketer, ops, privacy or admin (required)")
-	return group(cmd, add)
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List the users: name, role, when added, when their token was made, disabled or not",
+		Args:  args(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, actor, err := a.operatorService()
+			if err != nil {
+				return err
+			}
+			us, err := svc.Users(a.ctx, actor)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(us)
+			}
+			tz := a.cfg.Timezone
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "NAME\tROLE\tADDED\tTOKEN MADE\tSTATE\t(times %s)\n", tz)
+			for _, u := range us {
+				state := "active"
+				if u.DisabledAt != nil {
+					state = "disabled " + u.DisabledAt.In(tz).Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t\n", u.Name, u.Role, u.CreatedAt.In(tz).Format("2006-01-02 15:04"),
+					u.TokenRotatedAt.In(tz).Format("2006-01-02 15:04"), state)
+			}
+			return w.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	disable := &cobra.Command{
+		Use:   "disable NAME",
+		Short: "Disable a user for good: their token stops working at once",
+		Args:  args(1, "NAME"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			svc, actor, err := a.operatorService()
+			if err != nil {
+				return err
+			}
+			if _, err := svc.DisableUser(a.ctx, actor, argv[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "user %s disabled\n", argv[0])
+			return nil
+		},
+	}
+	rotate := &cobra.Command{
+		Use:   "rotate NAME",
+		Short: "Give a user a new API token (printed once); the old one stops working at once",
+		Args:  args(1, "NAME"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			svc, actor, err := a.operatorService()
+			if err != nil {
+				return err
+			}
+			u, token, err := svc.RotateToken(a.ctx, actor, argv[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "new token for %s (%s); shown this once, the old one no longer works:\n", u.Name, u.Role)
+			fmt.Fprintln(a.stdout, token)
+			return nil
+		},
+	}
+	return group(cmd, add, list, disable, rotate)
 }
 
 func (a *app) auditCommand() *cobra.Command {

@@ -17,13 +17,25 @@ FROM audit_log WHERE at >= $1 ORDER BY id
 
 -- name: insert-user
 INSERT INTO users (name, role, token_hash) VALUES ($1, $2, $3)
-RETURNING id, name, role, created_at
+RETURNING id, name, role, created_at, disabled_at, token_rotated_at
 
 -- name: user-by-name
-SELECT id, name, role, created_at FROM users WHERE name = $1
+SELECT id, name, role, created_at, disabled_at, token_rotated_at FROM users WHERE name = $1
 
 -- name: user-by-token
-SELECT id, name, role, created_at FROM users WHERE token_hash = $1
+-- A disabled user's token opens nothing.
+SELECT id, name, role, created_at, disabled_at, token_rotated_at FROM users WHERE token_hash = $1 AND disabled_at IS NULL
+
+-- name: list-users
+SELECT id, name, role, created_at, disabled_at, token_rotated_at FROM users ORDER BY name
+
+-- name: disable-user
+UPDATE users SET disabled_at = now() WHERE name = $1 AND disabled_at IS NULL
+RETURNING id, name, role, created_at, disabled_at, token_rotated_at
+
+-- name: rotate-token
+UPDATE users SET token_hash = $2, token_rotated_at = now() WHERE name = $1 AND disabled_at IS NULL
+RETURNING id, name, role, created_at, disabled_at, token_rotated_at
 
 -- name: suppressions-create-staging
 CREATE TEMP TABLE import_suppressions (channel text NOT NULL, value text NOT NULL) ON COMMIT DROP
