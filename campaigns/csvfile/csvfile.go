@@ -10,6 +10,7 @@
 package csvfile
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -39,9 +40,27 @@ type table struct {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
+// notUTF8 is the hint given with a byte that is not UTF-8: almost always a file that Excel saved in
+// the Windows code page.
+const notUTF8 = "is not valid UTF-8: the file seems to be saved as Windows-1252 (Excel's \"CSV (Comma delimited)\"); save it as \"CSV UTF-8\" and import it again"
+
+// separatorOf says which separator a file uses: ';' when its header line has semicolons and no
+// commas (Excel in a Finnish locale writes "CSV" that way), else ','.
+func separatorOf(br *bufio.Reader) rune {
+	head, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	if bytes.IndexByte(head, ';') >= 0 && bytes.IndexByte(head, ',') < 0 {
+		return ';'
+	}
+	return ','
+}
+
 func openTable(r io.Reader, name string, required, optional []string) (*table, error) {
-	br := newBOMSkipper(r)
+	br := bufio.NewReaderSize(newBOMSkipper(r), 64<<10)
 	cr := csv.NewReader(br)
+	cr.Comma = separatorOf(br)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -58,7 +77,7 @@ func openTable(r io.Reader, name string, required, optional []string) (*table, e
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		if !utf8.ValidString(h) {
-			return nil, &FileError{Name: name, Line: 1, Reason: fmt.Sprintf("column %d of the header is not valid UTF-8", i+1)}
+			return nil, &FileError{Name: name, Line: 1, Reason: fmt.Sprintf("column %d of the header %s", i+1, notUTF8)}
 		}
 		if !known[h] {
 			return nil, &FileError{Name: name, Line: 1, Reason: fmt.Sprintf("unknown column %q (expected %s)", h, strings.Join(required, ","))}
@@ -91,7 +110,7 @@ func (t *table) next() error {
 	for i, f := range rec {
 		if !utf8.ValidString(f) {
 			line, col := t.r.FieldPos(i)
-			return &FileError{Name: t.name, Line: line, Reason: fmt.Sprintf("field %d (column %d) is not valid UTF-8", i+1, col)}
+			return &FileError{Name: t.name, Line: line, Reason: fmt.Sprintf("field %d (column %d) %s", i+1, col, notUTF8)}
 		}
 	}
 	t.record = rec

@@ -361,7 +361,7 @@ func TestReadMembersHeaderProblems(t *testing.T) {
 		{"second BOM", "\xEF\xBB\xBF\xEF\xBB\xBF" + memberHeader + "\n" + row, `members.csv:1: unknown column "\ufeffexternal_id" (expected ` + memberHeader + `)`},
 		{"duplicate column", memberHeader + ",email\n" + row, `members.csv:1: column "email" appears twice`},
 		{"duplicate optional column", memberHeader + ",deceased,deceased\n" + row, `members.csv:1: column "deceased" appears twice`},
-		{"non-UTF-8 header", memberHeader + ",dec\xffeased\n" + row, "members.csv:1: column 14 of the header is not valid UTF-8"},
+		{"non-UTF-8 header", memberHeader + ",dec\xffeased\n" + row, "members.csv:1: column 14 of the header is not valid UTF-8: " + hintUTF8},
 		{"no header, data first", row + row, `members.csv:1: unknown column "M1" (expected ` + memberHeader + `)`},
 	}
 	for _, c := range cases {
@@ -396,7 +396,7 @@ func TestReadMembersFileErrorAfterRowsWerePassed(t *testing.T) {
 		error string
 	}{
 		{"non-UTF-8 byte", memberLine(map[string]string{"external_id": "M3", "city": "Hels\xffinki"}), 4,
-			"members.csv:4: field 8 (column 78) is not valid UTF-8"},
+			"members.csv:4: field 8 (column 78) is not valid UTF-8: " + hintUTF8},
 		{"too few fields", "M3,Anna", 4, "members.csv:4: wrong number of fields (the header has a different count)"},
 		{"too many fields", memberLine(map[string]string{"external_id": "M3"}) + ",extra", 4, "members.csv:4: wrong number of fields (the header has a different count)"},
 		{"bare quote", memberLine(map[string]string{"external_id": "M3", "first_name": `An"na`}), 4, "members.csv:4: " + csv.ErrBareQuote.Error()},
@@ -425,7 +425,7 @@ func TestReadMembersNonUTF8InMultiLineField(t *testing.T) {
 	file := memberHeader + "\n" +
 		memberLine(map[string]string{"external_id": "M1", "street": "\"c/o Virtanen\nKoivutie\xff 2\""}) + "\n"
 	rows, _, err := readMembers(t, file)
-	wantFileError(t, err, 2, "members.csv:2: field 6 (column 54) is not valid UTF-8")
+	wantFileError(t, err, 2, "members.csv:2: field 6 (column 54) is not valid UTF-8: "+hintUTF8)
 	if rows != nil {
 		t.Errorf("rows = %v", rows)
 	}
@@ -677,8 +677,33 @@ func TestReadSuppressionsFileErrors(t *testing.T) {
 	// Rows before a bad byte were passed on.
 	var n int
 	_, err := ReadSuppressions(strings.NewReader(suppressionHeader+"\nemail,a@b.fi\nemail,\xff@b.fi\n"), "ban.csv", func(SuppressionRow) error { n++; return nil })
-	wantFileError(t, err, 3, "ban.csv:3: field 2 (column 7) is not valid UTF-8")
+	wantFileError(t, err, 3, "ban.csv:3: field 2 (column 7) is not valid UTF-8: "+hintUTF8)
 	if n != 1 {
 		t.Errorf("rows before the file error = %d, want 1", n)
 	}
+}
+
+const hintUTF8 = `the file seems to be saved as Windows-1252 (Excel's "CSV (Comma delimited)"); save it as "CSV UTF-8" and import it again`
+
+// Excel in a Finnish locale saves "CSV" with semicolons, a byte order mark and CRLF line ends: such
+// a file is read as it is meant.
+func TestReadMembersFromFinnishExcel(t *testing.T) {
+	file := "\xef\xbb\xbfexternal_id;first_name;last_name;email;phone;street;postal_code;city;country;language;email_consent;sms_consent;postal_objection\r\n" +
+		"X1;Päivi;Hämäläinen;paivi@example.com;040 123 4567;\"Puistokatu 2, A 3\";20100;TURKU;FI;fi;yes;no;no\r\n" +
+		"X2;Åke;Öberg;;;Storgatan 5;65100;VASA;FI;sv;;;\r\n"
+	var got []MemberRow
+	rejected, err := ReadMembers(strings.NewReader(file), "excel.csv", func(m MemberRow) error {
+		got = append(got, m)
+		return nil
+	})
+	if err != nil || len(rejected) != 0 || len(got) != 2 {
+		t.Fatalf("read: %v, rejected %v, rows %d", err, rejected, len(got))
+	}
+	if got[0].FirstName != "Päivi" || got[0].Street != "Puistokatu 2, A 3" || got[0].Line != 2 || got[1].LastName != "Öberg" || got[1].City != "VASA" {
+		t.Fatalf("rows: %+v", got)
+	}
+	// The same file saved in the Windows code page is refused whole, with what to do.
+	cp1252 := strings.NewReplacer("ä", "\xe4", "Ä", "\xc4", "Ö", "\xd6", "Å", "\xc5").Replace(file)
+	_, err = ReadMembers(strings.NewReader(cp1252), "excel.csv", func(MemberRow) error { return nil })
+	wantFileError(t, err, 2, "excel.csv:2: field 2 (column 4) is not valid UTF-8: "+hintUTF8)
 }
