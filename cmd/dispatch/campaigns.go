@@ -28,6 +28,13 @@ func (a *app) campaignsCommand() *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create -f FILE.yaml",
 		Short: "Check a campaign file and store it as a draft; prints the new id",
+		Long: `Check a campaign file and store it as a draft; prints the new id.
+
+The file is YAML. Two commented examples ship with dispatch: campaigns/examples/coupon.yaml (a
+coupon offer by email, SMS and post) and campaigns/examples/newsletter.yaml (a weekly newsletter);
+the README's "Campaign file" section describes every field. Unknown fields and bad values are
+refused with FILE:LINE: field: reason, and the templates are rendered for a sample member on every
+channel in every language before the campaign is stored.`,
 		Args:  args(0, "no arguments (the file goes with -f)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
