@@ -26,58 +26,6 @@ func wantInvalid(t *testing.T, err error, want string) {
 	}
 }
 
-func TestNormalizePhoneAccepts(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"040 123 4567", "+358401234567"},
-		{"+358 40 1234567", "+358401234567"},
-		{"00358401234567", "+358401234567"},
-		{"00358 40 1234567", "+358401234567"},
-		{"(09) 123 4567", "+35891234567"},
-		{"040-123 45 67", "+358401234567"},
-		{"040.123.4567", "+358401234567"},
-		{"040\u00a0123\u00a04567", "+358401234567"},
-		{"  040 123 4567 \t", "+358401234567"},
-		{"+46 70 123 45 67", "+46701234567"},
-		{"+1234567", "+1234567"},                 // 7 digits: the shortest accepted
-		{"+123456789012345", "+123456789012345"}, // 15 digits: the longest accepted
-	}
-	for _, c := range cases {
-		got, err := campaigns.NormalizePhone(c.in)
-		if err != nil || got != c.want {
-			t.Errorf("NormalizePhone(%q) = %q, %v; want %q, nil", c.in, got, err, c.want)
-		}
-	}
-}
-
-func TestNormalizePhoneRefuses(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"", "phone number needs a leading 0 or a +country code"},
-		{"   ", "phone number needs a leading 0 or a +country code"},
-		{"123", "phone number needs a leading 0 or a +country code"},
-		{"358401234567", "phone number needs a leading 0 or a +country code"},
-		{"abc", "phone number has a character 'a' that is not a digit"},
-		{"040 12x 4567", "phone number has a character 'x' that is not a digit"},
-		{"040+1234567", "phone number has a character '+' that is not a digit"},
-		{"040/1234567", "phone number has a character '/' that is not a digit"},
-		{"+0123456", "phone number 7 digits long is not a valid E.164 number"},
-		{"+123456", "phone number 6 digits long is not a valid E.164 number"},
-		{"+1234567890123456", "phone number 16 digits long is not a valid E.164 number"},
-		{"0401234567890123456", "phone number 21 digits long is not a valid E.164 number"},
-		{"00", "phone number 0 digits long is not a valid E.164 number"},
-		{"+", "phone number 0 digits long is not a valid E.164 number"},
-		{"0", "phone number 3 digits long is not a valid E.164 number"},
-	}
-	for _, c := range cases {
-		t.Run(c.in, func(t *testing.T) {
-			got, err := campaigns.NormalizePhone(c.in)
-			if got != "" {
-				t.Errorf("NormalizePhone(%q) = %q, want \"\"", c.in, got)
-			}
-			wantInvalid(t, err, c.want)
-		})
-	}
-}
-
 func TestNormalizeEmail(t *testing.T) {
 	accepted := []struct{ in, want string }{
 		{"Matti.M@Example.COM", "Matti.M@example.com"},

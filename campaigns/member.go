@@ -98,37 +98,3 @@ func NormalizeEmail(s string) (string, error) {
 	}
 	return s[:at+1] + domain, nil
 }
-
-// NormalizePhone returns s in E.164 form (+358401234567). Finnish local forms are accepted:
-// "040 123 4567", "040-1234567", "(09) 123 456", "+358 40 1234567" and "00358 40 1234567".
-// Spaces, dashes, dots and parentheses are ignored. It returns ErrInvalid when what is left is not
-// a plausible E.164 number (a country code and 7 to 15 digits in all).
-func NormalizePhone(s string) (string, error) {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '\u00a0':
-		default:
-			return "", Errorf(ErrInvalid, "phone number has a character %q that is not a digit", r)
-		}
-	}
-	d := b.String()
-	switch {
-	case strings.HasPrefix(d, "+"):
-	case strings.HasPrefix(d, "00"):
-		d = "+" + d[2:]
-	case strings.HasPrefix(d, "0"):
-		d = "+358" + d[1:]
-	default:
-		return "", Errorf(ErrInvalid, "phone number needs a leading 0 or a +country code")
-	}
-	digits := len(d) - 1
-	if digits < 7 || digits > 15 || d[1] == '0' {
-		return "", Errorf(ErrInvalid, "phone number %d digits long is not a valid E.164 number", digits)
-	}
-	return d, nil
-}

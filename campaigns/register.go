@@ -41,7 +41,8 @@ func (e *FileError) Is(target error) bool { return target == ErrInvalid }
 
 // MemberRow is one clean row of a member file. Text fields that were empty are "" and mean "no
 // change" for a known member; flag fields are nil for "no change". Email and Phone are normalised
-// (phone to E.164), Country is upper case.
+// (phone to E.164), Country is upper case. PhoneSMS says whether Phone can take an SMS (a mobile
+// number, not a landline); it is nil exactly when Phone is "".
 type MemberRow struct {
 	Line             int
 	ExternalID       string
@@ -49,6 +50,7 @@ type MemberRow struct {
 	LastName         string
 	Email            string
 	Phone            string
+	PhoneSMS         *bool
 	Street           string
 	PostalCode       string
 	City             string

@@ -18,8 +18,8 @@ type SelectOptions struct {
 
 // SelectResult says what one step of a run's selection did. Selected is false when another
 // scheduler holds the run or it was selected already; Done is true when the selection is complete,
-// and then Skipped counts, per channel, the members left out by reason (deceased, no_address,
-// no_consent, objected, address_protected, suppressed, frequency_cap). Deliveries counts the
+// and then Skipped counts, per channel, the members left out by reason (SkipReason: deceased, no_address,
+// landline, no_consent, objected, address_protected, suppressed, frequency_cap). Deliveries counts the
 // deliveries this step recorded.
 type SelectResult struct {
 	Selected   bool
@@ -97,7 +97,7 @@ const (
 
 // SkipReason says why a member was left out of a run on a channel, at selection (counted in the
 // run's skips) or at send time (recorded on the delivery). The member_reach view of the store
-// computes the first six; the rest come from the selection and the workers.
+// computes deceased to suppressed (landline included); the rest come from the selection and the workers.
 type SkipReason string
 
 // The skip reasons.
@@ -108,6 +108,9 @@ const (
 	SkipObjected         SkipReason = "objected"
 	SkipAddressProtected SkipReason = "address_protected"
 	SkipSuppressed       SkipReason = "suppressed"
+	// SkipLandline: the member's phone number cannot take an SMS (a landline or a service
+	// number). The member_reach view computes it, like the six above.
+	SkipLandline SkipReason = "landline"
 	// SkipFrequencyCap: the member had the cap's number of marketing messages on the channel.
 	SkipFrequencyCap SkipReason = "frequency_cap"
 	// SkipErased: the member was erased between selection and send.

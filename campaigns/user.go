@@ -42,7 +42,17 @@ type AuditEntry struct {
 	Actor    string      `json:"actor" db:"actor"`
 	Action   AuditAction `json:"action" db:"action"`
 	MemberID *int64      `json:"member_id,omitempty" db:"member_id"`
-	Details  string      `json:"details" db:"details"`
+	// MemberExternalID is the member's external id, kept after an erasure.
+	MemberExternalID *string `json:"member_external_id,omitempty" db:"member_external_id"`
+	Details          string  `json:"details" db:"details"`
+}
+
+// AuditFilter selects audit entries: every field given must match; zero values match all.
+type AuditFilter struct {
+	Since, Until     time.Time
+	MemberExternalID string
+	Actor            string
+	Action           AuditAction
 }
 
 // AuditAction names a kind of privileged action in the audit log.
@@ -80,7 +90,9 @@ type Audit struct {
 	Actor    string
 	Action   AuditAction
 	MemberID int64
-	Details  map[string]any
+	// MemberExternalID is the member's external id; the store looks it up from MemberID when empty.
+	MemberExternalID string
+	Details          map[string]any
 }
 
 // With returns a copy of a whose details also hold the given key and value.

@@ -28,7 +28,7 @@ type Store interface {
 	FinishRuns(ctx context.Context) ([]int64, error)
 }
 
-// Queue is where batches go (worker.Queue implements it). Enqueue returns the generation of the task
+// Queue is where batches go (RedisQueue implements it). Enqueue returns the generation of the task
 // it created, or 0 when the batch's task is already in the queue.
 type Queue interface {
 	Enqueue(ctx context.Context, b campaigns.Batch) (generation int, err error)

@@ -98,7 +98,7 @@ func TestTwoSchedulersStartOneRun(t *testing.T) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := 0; i < 2; i++ {
-		q := worker.NewQueue(rdb.Opt)
+		q := scheduler.NewRedisQueue(rdb.Opt)
 		t.Cleanup(func() { q.Close() })
 		sch, err := scheduler.New(scheduler.Config{Interval: 20 * time.Millisecond, Select: campaigns.SelectOptions{BatchSize: 4}}, stores[i], q, quiet)
 		pgtest.Must(t, "scheduler", err)
@@ -181,7 +181,7 @@ func TestRecurringCampaignTicksOncePerTick(t *testing.T) {
 
 	var clock atomic.Value
 	clock.Store(now)
-	q := worker.NewQueue(rdb.Opt)
+	q := scheduler.NewRedisQueue(rdb.Opt)
 	defer q.Close()
 	sch, err := scheduler.New(scheduler.Config{Location: helsinki, Clock: func() time.Time { return clock.Load().(time.Time) }}, s, q, quiet)
 	pgtest.Must(t, "scheduler", err)

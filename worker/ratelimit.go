@@ -30,13 +30,14 @@ func NewRedisLimiter(rdb *redis.Client, rates map[campaigns.Channel]Rate) *Redis
 	return l
 }
 
-// Rate is N messages per Per.
+// Rate is N messages per Per; N <= 0 means no limit.
 type Rate struct {
 	N   int
 	Per time.Duration
 }
 
-// Wait blocks until n messages may be sent on ch.
+// Wait blocks until n messages may be sent on ch; a channel without a rate never waits. It returns
+// ctx's error when ctx ends first, and an error when Redis cannot be asked.
 func (l *RedisLimiter) Wait(ctx context.Context, ch campaigns.Channel, n int) error {
 	limit, ok := l.limits[ch]
 	if !ok {

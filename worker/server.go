@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -22,7 +23,8 @@ type ServerConfig struct {
 }
 
 // Serve runs the worker's asynq server on Redis until ctx is cancelled, then stops taking tasks,
-// lets each running batch finish the message in hand and record it, and returns.
+// lets each running batch finish the message in hand and record it, and returns nil. It fails at
+// once when cfg names an unknown queue or the server cannot start.
 func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerConfig, log *slog.Logger) error {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 10
@@ -57,14 +59,7 @@ func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerC
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		Logger:                   asynqLogger{log},
 		LogLevel:                 asynq.WarnLevel,
-		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			if err == errStopping || err == errLeased {
-				return
-			}
-			id, _ := asynq.GetTaskID(ctx)
-			retried, _ := asynq.GetRetryCount(ctx)
-			log.Warn("batch task failed; asynq retries it with backoff", slog.String("task_id", id), slog.Int("retried", retried), "err", err)
-		}),
+		ErrorHandler:             errorHandler(log),
 	})
 	if err := srv.Start(w.Handler()); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
@@ -76,6 +71,35 @@ func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerC
 	srv.Shutdown()
 	log.Info("worker stopped")
 	return nil
+}
+
+// errorHandler is where the error of a failed batch task is handled, and so the one place it is
+// logged: a transient send failure (with its delivery's id, from the *sendError), a failure of the
+// store, a bad payload. It logs the task's id, the batch (run, channel, batch), how many times the
+// task was retried, and whether asynq gives up on it (SkipRetry, or its retries used up). A batch
+// given back on Stop, or held by another worker, is not a failure: asynq retries it, and nothing is
+// logged.
+func errorHandler(log *slog.Logger) asynq.ErrorHandlerFunc {
+	return func(ctx context.Context, t *asynq.Task, err error) {
+		if errors.Is(err, errStopping) || errors.Is(err, errLeased) {
+			return
+		}
+		id, _ := asynq.GetTaskID(ctx)
+		retried, _ := asynq.GetRetryCount(ctx)
+		attrs := []any{slog.String("task_id", id), slog.String("task_type", t.Type()), slog.Int("retried", retried)}
+		if p, perr := ParseBatchPayload(t); perr == nil {
+			attrs = append(attrs, slog.Int64("run_id", p.RunID), slog.String("channel", string(p.Channel)), slog.Int("batch", p.Batch))
+		}
+		var se *sendError
+		if errors.As(err, &se) {
+			attrs = append(attrs, slog.Int64("delivery_id", se.deliveryID))
+		}
+		msg := "batch task failed; asynq retries it with backoff"
+		if maxRetry, ok := asynq.GetMaxRetry(ctx); errors.Is(err, asynq.SkipRetry) || ok && retried >= maxRetry {
+			msg = "batch task failed for good; asynq archives it"
+		}
+		log.Warn(msg, append(attrs, "err", err)...)
+	}
 }
 
 // asynqLogger sends asynq's own messages to slog.

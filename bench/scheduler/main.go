@@ -30,7 +30,6 @@ import (
 	"github.com/jacksmood/dispatch/campaigns/demodata"
 	"github.com/jacksmood/dispatch/campaigns/postgres"
 	"github.com/jacksmood/dispatch/scheduler"
-	"github.com/jacksmood/dispatch/worker"
 )
 
 func main() {
@@ -75,7 +74,7 @@ func main() {
 	check(store.ScheduleCampaign(ctx, c.ID, time.Now().Add(-time.Second), campaigns.Audit{Actor: "bench", Action: campaigns.AuditCampaignSchedule}))
 
 	memBefore := usedMemory(ctx, rdb)
-	queue := worker.NewQueue(asynq.RedisClientOpt{Addr: *redisAddr, DB: *redisDB})
+	queue := scheduler.NewRedisQueue(asynq.RedisClientOpt{Addr: *redisAddr, DB: *redisDB})
 	defer queue.Close()
 	sch, err := scheduler.New(scheduler.Config{}, store, queue, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	check(err)

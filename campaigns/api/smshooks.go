@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/phone"
 )
 
 // HookStore is what the SMS gateway's hooks need of the store.
@@ -47,12 +48,14 @@ func (s *Server) hookRoutes(h HookStore) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		phone, err := campaigns.NormalizePhone(f.from)
+		// The sender is read as a member file's number is, so that "+358 (0)40 …" finds the
+		// member stored as +35840…; a landline that sends STOP is looked up like any number.
+		from, _, err := phone.Normalize(f.from)
 		if err != nil {
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": "from: " + err.Error()})
 			return
 		}
-		ids, err := h.MembersByPhone(r.Context(), phone)
+		ids, err := h.MembersByPhone(r.Context(), from)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -22,7 +22,8 @@ func TestSMSHooks(t *testing.T) {
 	ctx := context.Background()
 	const csv = "external_id,first_name,last_name,email,phone,street,postal_code,city,country,language,email_consent,sms_consent,postal_objection\n" +
 		"M1,Aino,Laine,,040 111 2222,Katu 1,00100,HELSINKI,FI,fi,,yes,\n" +
-		"M2,Eino,Laine,,040 333 4444,Katu 1,00100,HELSINKI,FI,fi,,yes,\n"
+		"M2,Eino,Laine,,040 333 4444,Katu 1,00100,HELSINKI,FI,fi,,yes,\n" +
+		"M3,Toivo,Laine,,040 555 6666,Katu 1,00100,HELSINKI,FI,fi,,yes,\n"
 	_, err := s.ImportMembers(ctx, func(row func(csvfile.MemberRow) error) ([]csvfile.RowError, error) {
 		return csvfile.ReadMembers(strings.NewReader(csv), "m.csv", row)
 	}, campaigns.SourceImport, campaigns.Audit{Actor: "tester", Action: campaigns.AuditMembersImport})
@@ -74,6 +75,19 @@ func TestSMSHooks(t *testing.T) {
 	}
 	if ev, _ := smsConsent("M2"); ev.Status != campaigns.Withdrawn {
 		t.Fatal("LOPETA did not withdraw")
+	}
+
+	// The sender written with the trunk 0 in brackets, as some gateways and phones show it, is M3:
+	// the hand-written normaliser made it +3580405556666 and found nobody.
+	if code := post("/hooks/sms/inbound?key="+key, "application/x-www-form-urlencoded", form(url.Values{"From": {"+358 (0)40 555 6666"}, "Body": {"STOP"}})); code != 200 {
+		t.Fatalf("STOP from the (0) form: %d", code)
+	}
+	if ev, _ := smsConsent("M3"); ev.Status != campaigns.Withdrawn || ev.Source != campaigns.SourceSMSStop {
+		t.Fatalf("STOP from +358 (0)40 … did not withdraw M3's consent: %+v", ev)
+	}
+	// A sender that is not a valid number is refused, as an unreadable one always was.
+	if code := post("/hooks/sms/inbound?key="+key, "application/x-www-form-urlencoded", form(url.Values{"From": {"+358 44 82"}, "Body": {"STOP"}})); code != 422 {
+		t.Fatalf("STOP from an invalid number: %d, want 422", code)
 	}
 
 	// Delivery reports mark the delivery by the gateway's id.

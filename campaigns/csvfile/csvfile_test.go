@@ -110,7 +110,7 @@ func TestReadMembersCleanRow(t *testing.T) {
 	}
 	want := MemberRow{
 		Line: 2, ExternalID: "M1", FirstName: "Matti", LastName: "Meikäläinen", Email: "Matti.M@example.com",
-		Phone: "+358401234567", Street: "Mannerheimintie 1", PostalCode: "00100", City: "Helsinki",
+		Phone: "+358401234567", PhoneSMS: yes(), Street: "Mannerheimintie 1", PostalCode: "00100", City: "Helsinki",
 		Country: "FI", Language: "sv", EmailConsent: yes(), SMSConsent: no(),
 	}
 	if len(rows) != 1 || !reflect.DeepEqual(rows[0], want) {
@@ -275,8 +275,13 @@ func TestReadMembersBadFields(t *testing.T) {
 		{"display-name email", map[string]string{"email": `"Matti <m@x.fi>"`}, "line 2: email: not an email address"},
 		{"email without top-level domain", map[string]string{"email": "m@localhost"}, `line 2: email: email domain "localhost" has no top-level part`},
 		{"phone with a letter", map[string]string{"phone": "040 12x 4567"}, "line 2: phone: phone number has a character 'x' that is not a digit"},
-		{"phone too short", map[string]string{"phone": "123"}, "line 2: phone: phone number needs a leading 0 or a +country code"},
-		{"phone too long", map[string]string{"phone": "0401234567890123456"}, "line 2: phone: phone number 21 digits long is not a valid E.164 number"},
+		{"phone too short", map[string]string{"phone": "123"}, "line 2: phone: phone number is too short for a +358 (FI) number"},
+		{"phone too long", map[string]string{"phone": "0401234567890123456"}, "line 2: phone: phone number is too long"},
+		// The issue's numbers, which the hand-written normaliser took for E.164 numbers.
+		{"phone too short for Finland", map[string]string{"phone": "+358 44 82"}, "line 2: phone: phone number is too short for a +358 (FI) number"},
+		{"phone of no country", map[string]string{"phone": "+999 0400560"}, "line 2: phone: phone number does not start with a country code in use"},
+		{"phone in no Finnish range", map[string]string{"phone": "+358 75 1234 567"}, "line 2: phone: phone number is not in a range of the +358 (FI) numbering plan"},
+		{"phone with an extension", map[string]string{"phone": "040 123 4567 ext 5"}, "line 2: phone: phone number has a character 'e' that is not a digit"},
 		{"country name", map[string]string{"country": "Suomi"}, `line 2: country: "SUOMI" is not a two-letter country code`},
 		{"country digit", map[string]string{"country": "F1"}, `line 2: country: "F1" is not a two-letter country code`},
 		{"country three letters", map[string]string{"country": "fin"}, `line 2: country: "FIN" is not a two-letter country code`},
@@ -306,6 +311,32 @@ func TestReadMembersBadFields(t *testing.T) {
 				t.Errorf("clean rows = %+v, want only OK on line 3", rows)
 			}
 		})
+	}
+}
+
+// TestReadMembersPhoneForms checks that the trunk 0 of the international forms goes, and that
+// PhoneSMS tells a mobile number from a landline, which is kept.
+func TestReadMembersPhoneForms(t *testing.T) {
+	cases := []struct {
+		in, want string
+		sms      bool
+	}{
+		{"+358 (0)50 960 0348", "+358509600348", true},
+		{"+358 0509600348", "+358509600348", true},
+		{"00358 (0)40 123 4567", "+358401234567", true},
+		{"09 1234 567", "+35891234567", false},
+		{"+358 9 1234 567", "+35891234567", false},
+		{"0800 12345", "+35880012345", false},
+		{"+46 70 123 45 67", "+46701234567", true},
+	}
+	for _, c := range cases {
+		rows, rejected, err := readMembers(t, memberHeader+"\n"+memberLine(map[string]string{"phone": c.in})+"\n")
+		if err != nil || len(rejected) != 0 || len(rows) != 1 {
+			t.Fatalf("%q: rows %v rejected %v err %v", c.in, rows, rejected, err)
+		}
+		if rows[0].Phone != c.want || flag(rows[0].PhoneSMS) != fmt.Sprint(c.sms) {
+			t.Errorf("%q: phone %q, PhoneSMS %s; want %q, %v", c.in, rows[0].Phone, flag(rows[0].PhoneSMS), c.want, c.sms)
+		}
 	}
 }
 
@@ -623,7 +654,10 @@ func TestReadSuppressions(t *testing.T) {
 		"email,Matti <m@x.fi>\r\n" + // 14
 		"sms,12345\r\n" + // 15
 		"email,\r\n" + // 16
-		",m@x.fi\r\n" // 17
+		",m@x.fi\r\n" + // 17
+		"sms,+358 (0)50 960 0348\r\n" + // 18
+		"sms,09 1234 567\r\n" + // 19: a landline is suppressed like any number
+		"sms,+358 44 82\r\n" // 20
 	var rows []SuppressionRow
 	rejected, err := ReadSuppressions(strings.NewReader(file), "ban.csv", func(s SuppressionRow) error {
 		rows = append(rows, s)
@@ -639,6 +673,8 @@ func TestReadSuppressions(t *testing.T) {
 		{Line: 5, Channel: campaigns.SMS, Value: "+46701234567"},
 		{Line: 6, Channel: campaigns.Postal, Value: "Virtanen|Mannerheimintie 1|00100"},
 		{Line: 7, Channel: campaigns.Postal, Value: "virtanen | Mannerheimintie 1 A 3 | 00 100"},
+		{Line: 18, Channel: campaigns.SMS, Value: "+358509600348"},
+		{Line: 19, Channel: campaigns.SMS, Value: "+35891234567"},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("rows =\n%+v\nwant\n%+v", rows, want)
@@ -652,9 +688,10 @@ func TestReadSuppressions(t *testing.T) {
 		"line 12: value: " + postalReason,
 		`line 13: channel: unknown channel "fax" (want email, sms or postal)`,
 		"line 14: value: not an email address",
-		"line 15: value: phone number needs a leading 0 or a +country code",
+		"line 15: value: phone number is not in a range of the +358 (FI) numbering plan",
 		"line 16: value: is empty",
 		`line 17: channel: unknown channel "" (want email, sms or postal)`,
+		"line 20: value: phone number is too short for a +358 (FI) number",
 	}
 	if !reflect.DeepEqual(rowErrors(rejected), wantRejected) {
 		t.Errorf("rejected =\n%s\nwant\n%s", strings.Join(rowErrors(rejected), "\n"), strings.Join(wantRejected, "\n"))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/phone"
 )
 
 // MemberColumns are the required columns of a member file, in the order SPEC.md gives them.
@@ -55,11 +56,12 @@ func memberRow(t *table) (MemberRow, *RowError) {
 		m.Email = e
 	}
 	if v := t.get("phone"); v != "" {
-		p, err := campaigns.NormalizePhone(v)
+		p, kind, err := phone.Normalize(v)
 		if err != nil {
 			return m, bad("phone", err.Error())
 		}
-		m.Phone = p
+		sms := kind.SMS()
+		m.Phone, m.PhoneSMS = p, &sms
 	}
 	if m.Country != "" && (len(m.Country) != 2 || strings.ToUpper(m.Country) != m.Country || !isLetters(m.Country)) {
 		return m, bad("country", fmt.Sprintf("%q is not a two-letter country code", m.Country))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/phone"
 )
 
 // SuppressionColumns are the columns of a suppression file.
@@ -40,7 +41,9 @@ func suppressionRow(t *table) (SuppressionRow, *RowError) {
 	case campaigns.Email:
 		v, err = campaigns.NormalizeEmail(v)
 	case campaigns.SMS:
-		v, err = campaigns.NormalizePhone(v)
+		// A landline is suppressed like a mobile number: the list says whom not to
+		// market to, whatever the line.
+		v, _, err = phone.Normalize(v)
 	case campaigns.Postal:
 		parts := strings.Split(v, "|")
 		if len(parts) != 3 || strings.TrimSpace(parts[0]) == "" || strings.TrimSpace(parts[1]) == "" ||

@@ -78,6 +78,20 @@ func (s *Store) UpdateCampaign(ctx context.Context, id int64, spec *campaigns.Sp
 	return row.decode()
 }
 
+// MemberReach says whether the member may be reached on the channel now ("" when they may), by the
+// same rule the selection and the workers' re-check apply.
+func (s *Store) MemberReach(ctx context.Context, memberID int64, ch campaigns.Channel) (campaigns.SkipReason, error) {
+	var reason sql.NullString
+	err := s.db.GetContext(ctx, &reason, s.q("member-reach"), memberID, ch)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", campaigns.Errorf(campaigns.ErrNotFound, "no member with id %d", memberID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reach of member %d on %s: %w", memberID, ch, err)
+	}
+	return campaigns.SkipReason(reason.String), nil
+}
+
 // MembersReached counts the members of the register who were sent the campaign, on any channel and
 // in any of its runs.
 func (s *Store) MembersReached(ctx context.Context, id int64) (int64, error) {

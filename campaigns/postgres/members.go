@@ -35,7 +35,7 @@ func (s *Store) ImportMembers(ctx context.Context, read campaigns.Rows[campaigns
 		rejected, err := read(func(r campaigns.MemberRow) error {
 			good++
 			_, err := stmt.ExecContext(ctx, r.Line, r.ExternalID, nullable(r.FirstName), nullable(r.LastName),
-				nullable(r.Email), nullable(r.Phone), nullable(r.Street), nullable(r.PostalCode), nullable(r.City),
+				nullable(r.Email), nullable(r.Phone), r.PhoneSMS, nullable(r.Street), nullable(r.PostalCode), nullable(r.City),
 				nullable(r.Country), nullable(r.Language), r.EmailConsent, r.SMSConsent, r.PostalObjection,
 				r.AddressProtected, r.Deceased)
 			return err
@@ -209,6 +209,7 @@ func (s *Store) ReadmitMember(ctx context.Context, externalID string, a campaign
 		if err != nil {
 			return fmt.Errorf("readmit member: %w", err)
 		}
+		a.MemberExternalID = externalID
 		return s.audit(ctx, tx, a.With("erased_at", at.UTC()))
 	})
 }
@@ -239,7 +240,7 @@ func (s *Store) EraseMember(ctx context.Context, externalID string, a campaigns.
 		if _, err := tx.ExecContext(ctx, s.q("erase-member"), id); err != nil {
 			return fmt.Errorf("erase member %d: %w", id, err)
 		}
-		a.MemberID = id
+		a.MemberID, a.MemberExternalID = id, externalID
 		return s.audit(ctx, tx, a)
 	})
 	return id, err

@@ -41,16 +41,30 @@ func (s *Store) audit(ctx context.Context, q queryer, a campaigns.Audit) error {
 	if a.MemberID != 0 {
 		mid = &a.MemberID
 	}
-	if _, err := q.ExecContext(ctx, s.q("insert-audit"), a.Actor, a.Action, mid, b); err != nil {
+	var ext *string
+	if a.MemberExternalID != "" {
+		ext = &a.MemberExternalID
+	}
+	if _, err := q.ExecContext(ctx, s.q("insert-audit"), a.Actor, a.Action, mid, b, ext); err != nil {
 		return fmt.Errorf("audit %s: %w", a.Action, err)
 	}
 	return nil
 }
 
-// AuditList returns the audit entries recorded at or after since, oldest first.
-func (s *Store) AuditList(ctx context.Context, since time.Time) ([]campaigns.AuditEntry, error) {
+// AuditList returns the audit entries that f selects, oldest first.
+func (s *Store) AuditList(ctx context.Context, f campaigns.AuditFilter) ([]campaigns.AuditEntry, error) {
 	var out []campaigns.AuditEntry
-	if err := s.db.SelectContext(ctx, &out, s.q("list-audit"), since); err != nil {
+	var until *time.Time
+	if !f.Until.IsZero() {
+		until = &f.Until
+	}
+	null := func(v string) *string {
+		if v == "" {
+			return nil
+		}
+		return &v
+	}
+	if err := s.db.SelectContext(ctx, &out, s.q("list-audit"), f.Since, until, null(f.MemberExternalID), null(f.Actor), null(string(f.Action))); err != nil {
 		return nil, fmt.Errorf("list audit log: %w", err)
 	}
 	return out, nil

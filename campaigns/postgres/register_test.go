@@ -316,7 +316,7 @@ func TestUsersTokensAreHashed(t *testing.T) {
 	if _, _, err := s.AddUser(ctx, "maija", campaigns.RoleAdmin, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd}); !errors.Is(err, campaigns.ErrConflict) {
 		t.Fatalf("duplicate user: %v", err)
 	}
-	entries, err := s.AuditList(ctx, time.Now().Add(-time.Hour))
+	entries, err := s.AuditList(ctx, campaigns.AuditFilter{Since: time.Now().Add(-time.Hour)})
 	pgtest.Must(t, "audit list", err)
 	if len(entries) != 1 || entries[0].Action != "users.add" || entries[0].Actor != "admin" || !strings.Contains(entries[0].Details, "maija") {
 		t.Fatalf("audit = %+v", entries)

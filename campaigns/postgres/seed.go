@@ -58,9 +58,16 @@ func (s *Store) SeedMembers(ctx context.Context, n int, src campaigns.MemberSour
 			return count, nil
 		}
 		var err error
+		mobile := true
 		res.Members, err = rows("seed-copy-members", func(stmt *sql.Stmt, id int64, p *campaigns.NewMember) (int, error) {
+			// The generator writes only mobile numbers (demodata's tests check it with
+			// campaigns/phone), so a phone can take an SMS; NULL when there is none.
+			var phoneSMS *bool
+			if p.Phone != "" {
+				phoneSMS = &mobile
+			}
 			_, err := stmt.ExecContext(ctx, id, p.ExternalID, p.FirstName, p.LastName, nullable(p.Email), nullable(p.Phone),
-				p.Street, p.PostalCode, p.City, p.Country, p.Language, p.AddressProtected, p.Deceased)
+				phoneSMS, p.Street, p.PostalCode, p.City, p.Country, p.Language, p.AddressProtected, p.Deceased)
 			return 1, err
 		})
 		if err != nil {

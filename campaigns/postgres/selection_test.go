@@ -32,7 +32,9 @@ const matrix = fullHeader +
 	"ROBINSON,Pelle,Peloton,pelle@example.com,0401000011,Koulukatu 11,00100,HELSINKI,FI,fi,yes,yes,no,no,no\n" +
 	"PROTECTED,Musta,Pekka,musta@example.com,0401000012,Koulukatu 12,00100,HELSINKI,FI,fi,yes,yes,no,yes,no\n" +
 	"NO-STREET,Roope,Ankka,roope@example.com,0401000013,,00100,HELSINKI,FI,fi,yes,yes,no,no,no\n" +
-	"ABROAD,Karl,Svensson,karl@example.com,0401000014,Drottninggatan 1,11151,STOCKHOLM,SE,sv,yes,yes,no,no,no\n"
+	"ABROAD,Karl,Svensson,karl@example.com,0401000014,Drottninggatan 1,11151,STOCKHOLM,SE,sv,yes,yes,no,no,no\n" +
+	// A Helsinki landline with SMS consent: kept, but it cannot take an SMS.
+	"LANDLINE,Pluto,Koira,pluto@example.com,09 100 0015,Koulukatu 15,00100,HELSINKI,FI,fi,yes,yes,no,no,no\n"
 
 const matrixSuppressions = "channel,value\nemail,hupu@example.com\nsms,+358401000009\npostal,Peloton|Koulukatu 11|00100\n"
 
@@ -136,6 +138,7 @@ func TestEligibilityMatrix(t *testing.T) {
 		"PROTECTED":        "email sms ",
 		"NO-STREET":        "email sms ",
 		"ABROAD":           "email sms ",
+		"LANDLINE":         "email postal ",
 	}
 	for id, w := range want {
 		if got[id] != w {
@@ -147,7 +150,7 @@ func TestEligibilityMatrix(t *testing.T) {
 	}
 	wantSkips := map[campaigns.Channel]map[string]int64{
 		campaigns.Email:  {"deceased": 1, "no_consent": 2, "no_address": 1, "suppressed": 1},
-		campaigns.SMS:    {"deceased": 1, "no_consent": 2, "suppressed": 1},
+		campaigns.SMS:    {"deceased": 1, "landline": 1, "no_consent": 2, "suppressed": 1},
 		campaigns.Postal: {"deceased": 1, "objected": 1, "suppressed": 1, "address_protected": 1, "no_address": 2},
 	}
 	if fmt.Sprint(res.Skipped) != fmt.Sprint(wantSkips) {
@@ -155,8 +158,8 @@ func TestEligibilityMatrix(t *testing.T) {
 	}
 	// Every email and SMS delivery rests on the consent event that was current when it was selected.
 	if n := pgtest.Count(t, s.DB(), `SELECT count(*) FROM deliveries d JOIN consent_events e ON e.id = d.consent_event_id
-		WHERE d.run_id = $1 AND d.channel IN ('email', 'sms') AND e.status = 'granted' AND e.channel = d.channel AND e.member_id = d.member_id`, runID); n != 19 {
-		t.Errorf("email+sms deliveries resting on a granted consent = %d, want all 19", n)
+		WHERE d.run_id = $1 AND d.channel IN ('email', 'sms') AND e.status = 'granted' AND e.channel = d.channel AND e.member_id = d.member_id`, runID); n != 20 {
+		t.Errorf("email+sms deliveries resting on a granted consent = %d, want all 20", n)
 	}
 }
 
@@ -213,7 +216,7 @@ func TestStrategyFirst(t *testing.T) {
 		got[id] = ch
 	}
 	want := map[string]string{"OK": "sms", "NO-SMS-CONSENT": "email", "SMS-WITHDRAWN": "email", "PHONE-SUPPRESSED": "email",
-		"NO-EMAIL-CONSENT": "sms", "POSTAL-OBJECTION": "sms"}
+		"NO-EMAIL-CONSENT": "sms", "POSTAL-OBJECTION": "sms", "LANDLINE": "email"}
 	for id, w := range want {
 		if got[id] != w {
 			t.Errorf("%s: got %q, want %q", id, got[id], w)
@@ -222,8 +225,8 @@ func TestStrategyFirst(t *testing.T) {
 	if _, ok := got["DECEASED"]; ok {
 		t.Error("deceased member selected")
 	}
-	if len(got) != 13 {
-		t.Errorf("%d members selected, want 13", len(got))
+	if len(got) != 14 {
+		t.Errorf("%d members selected, want 14", len(got))
 	}
 }
 

@@ -3,11 +3,13 @@ package service
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker/compose"
+	"github.com/jacksmood/dispatch/worker/sms"
 )
 
 // checkSpec refuses a campaign whose template does not render for a sample member on each of its
@@ -164,31 +166,82 @@ func (s *Service) previewCoupon(spec campaigns.Spec) *campaigns.IssuedCoupon {
 	return &campaigns.IssuedCoupon{Code: PreviewCode, ValidUntil: s.cfg.Now().AddDate(0, 0, spec.Coupon.ValidDays)}
 }
 
+// Preview is what a member would get from a campaign on a channel, and whether they would get it.
+type Preview struct {
+	Channel  campaigns.Channel  `json:"channel"`
+	Language campaigns.Language `json:"language"`
+	// To is the member's address or number: shown to privacy officers and admins only.
+	To string `json:"to,omitempty"`
+	// WouldSend says whether the member may be reached on the channel now; Reason says why not
+	// (no_consent, no_address, objected, suppressed, ...). Frequency caps are counted when a run is
+	// selected, not here.
+	WouldSend bool                 `json:"would_send"`
+	Reason    campaigns.SkipReason `json:"reason,omitempty"`
+	Subject   string               `json:"subject,omitempty"`
+	Text      string               `json:"text"`
+	HTML      string               `json:"html,omitempty"`
+	Title     string               `json:"title,omitempty"`
+	Headers   map[string]string    `json:"headers,omitempty"`
+	MessageID string               `json:"message_id,omitempty"`
+	// SMS is the encoding and length of an SMS.
+	SMS *SMSLength `json:"sms,omitempty"`
+}
+
+// SMSLength is how an SMS's text is sent: GSM-7 when every character fits, else UCS-2, and in how
+// many segments (160/153 or 70/67 characters).
+type SMSLength struct {
+	Encoding   string `json:"encoding"`
+	Characters int    `json:"characters"`
+	Segments   int    `json:"segments"`
+}
+
 // Preview returns the message the member (by external id) would get from the campaign on the
-// channel, rendered in the member's language with a placeholder coupon code. It shows the member's
-// data, so it is audited for the member. Marketers.
-func (s *Service) Preview(ctx context.Context, actor campaigns.User, id int64, externalID string, ch campaigns.Channel) (compose.Message, error) {
-	if err := allow(actor, "preview a campaign", campaigns.RoleMarketer); err != nil {
-		return compose.Message{}, err
+// channel, rendered in the member's language with a placeholder coupon code, and whether the member
+// may be reached there now (and if not, why). The member's address or number is shown to privacy
+// officers and admins only; the preview shows the member's data all the same, so it is audited for
+// the member. Marketers and privacy officers.
+func (s *Service) Preview(ctx context.Context, actor campaigns.User, id int64, externalID string, ch campaigns.Channel) (Preview, error) {
+	if err := allow(actor, "preview a campaign", campaigns.RoleMarketer, campaigns.RolePrivacy); err != nil {
+		return Preview{}, err
 	}
 	c, err := s.store.Campaign(ctx, id)
 	if err != nil {
-		return compose.Message{}, err
+		return Preview{}, err
 	}
 	m, err := s.store.MemberByExternalID(ctx, externalID)
 	if err != nil {
-		return compose.Message{}, err
+		return Preview{}, err
 	}
 	msg, err := s.composer.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: m}, s.previewCoupon(c.Spec), false)
 	if err != nil {
-		return compose.Message{}, fmt.Errorf("preview campaign %d: %w", id, err)
+		return Preview{}, fmt.Errorf("preview campaign %d: %w", id, err)
 	}
-	a := entry(actor, campaigns.AuditCampaignPreview).With("campaign_id", id).With("channel", ch)
+	reason, err := s.store.MemberReach(ctx, m.ID, ch)
+	if err != nil {
+		return Preview{}, err
+	}
+	p := preview(msg, m.Language)
+	p.WouldSend, p.Reason = reason == "", reason
+	if actor.Role == campaigns.RolePrivacy || actor.Role == campaigns.RoleAdmin {
+		p.To = msg.To
+	}
+	a := entry(actor, campaigns.AuditCampaignPreview).With("campaign_id", id).With("channel", ch).With("contact_shown", p.To != "")
 	a.MemberID = m.ID
 	if err := s.store.Audit(ctx, a); err != nil {
-		return compose.Message{}, err
+		return Preview{}, err
 	}
-	return msg, nil
+	return p, nil
+}
+
+// preview describes a composed message, without its recipient.
+func preview(msg compose.Message, lang campaigns.Language) Preview {
+	p := Preview{Channel: msg.Channel, Language: lang, Subject: msg.Content.Subject, Text: msg.Content.Text,
+		HTML: msg.Content.HTML, Title: msg.Content.Title, Headers: msg.Headers, MessageID: msg.MessageID, WouldSend: true}
+	if msg.Channel == campaigns.SMS {
+		enc, segments := sms.Encode(msg.Content.Text)
+		p.SMS = &SMSLength{Encoding: string(enc), Characters: utf8.RuneCountInString(msg.Content.Text), Segments: segments}
+	}
+	return p
 }
 
 // TestSend sends the campaign's message on the channel to one address, rendered for a sample member

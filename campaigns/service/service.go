@@ -31,6 +31,7 @@ type Store interface {
 	CancelCampaign(ctx context.Context, id int64, a campaigns.Audit) error
 	CampaignStats(ctx context.Context, id int64) (campaigns.Stats, error)
 	MembersReached(ctx context.Context, id int64) (int64, error)
+	MemberReach(ctx context.Context, memberID int64, ch campaigns.Channel) (campaigns.SkipReason, error)
 
 	MemberByExternalID(ctx context.Context, externalID string) (campaigns.Member, error)
 	ImportMembers(ctx context.Context, rows campaigns.Rows[campaigns.MemberRow], source campaigns.ConsentSource, a campaigns.Audit) (campaigns.ImportResult, error)
@@ -52,7 +53,7 @@ type Store interface {
 	DisableUser(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, error)
 	RotateToken(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, string, error)
 	UserByToken(ctx context.Context, token string) (campaigns.User, error)
-	AuditList(ctx context.Context, since time.Time) ([]campaigns.AuditEntry, error)
+	AuditList(ctx context.Context, f campaigns.AuditFilter) ([]campaigns.AuditEntry, error)
 	Audit(ctx context.Context, a campaigns.Audit) error
 }
 
@@ -188,11 +189,15 @@ func (s *Service) AddUser(ctx context.Context, actor campaigns.User, name string
 	return s.store.AddUser(ctx, name, role, entry(actor, campaigns.AuditUsersAdd).With("user", name).With("role", role))
 }
 
-// AuditLog returns the audit entries recorded at or after since, oldest first. Admins and privacy
-// officers only.
-func (s *Service) AuditLog(ctx context.Context, actor campaigns.User, since time.Time) ([]campaigns.AuditEntry, error) {
+// AuditLog returns the audit entries that f selects, oldest first: who did what, when, about which
+// member. Admins and privacy officers only.
+func (s *Service) AuditLog(ctx context.Context, actor campaigns.User, f campaigns.AuditFilter) ([]campaigns.AuditEntry, error) {
 	if err := allow(actor, "read the audit log", campaigns.RolePrivacy); err != nil {
 		return nil, err
 	}
-	return s.store.AuditList(ctx, since)
+	es, err := s.store.AuditList(ctx, f)
+	if es == nil {
+		es = []campaigns.AuditEntry{}
+	}
+	return es, err
 }

@@ -64,11 +64,11 @@ func TestRolesDecideWhoMayDoWhat(t *testing.T) {
 	_, refused["marketer exports a member"] = svc.ExportMember(ctx, marketer, "A1")
 	_, refused["marketer imports members"] = svc.ImportMembers(ctx, marketer, strings.NewReader(members), "m.csv", campaigns.SourceImport)
 	_, refused["privacy officer creates a campaign"] = svc.CreateCampaign(ctx, privacy, spec)
-	_, refused["privacy officer previews"] = svc.Preview(ctx, privacy, c.ID, "A1", campaigns.Email)
+	_, refused["ops previews"] = svc.Preview(ctx, ops, c.ID, "A1", campaigns.Email)
 	_, refused["ops schedules"] = svc.Schedule(ctx, ops, c.ID, service.ScheduleOptions{})
 	_, refused["ops erases"] = svc.EraseMember(ctx, ops, "A1")
 	_, _, refused["marketer adds a user"] = svc.AddUser(ctx, marketer, "x", campaigns.RoleAdmin)
-	_, refused["marketer reads the audit log"] = svc.AuditLog(ctx, marketer, time.Time{})
+	_, refused["marketer reads the audit log"] = svc.AuditLog(ctx, marketer, campaigns.AuditFilter{})
 	_, refused["nobody lists campaigns"] = svc.Campaigns(ctx, nobody)
 	for what, err := range refused {
 		if !errors.Is(err, campaigns.ErrForbidden) {
@@ -95,7 +95,7 @@ func TestPreviewAndTestSendComposeWhatAMemberWouldGet(t *testing.T) {
 	ctx := context.Background()
 	marketer := campaigns.User{Name: "maija", Role: campaigns.RoleMarketer}
 	privacy := campaigns.User{Name: "pirjo", Role: campaigns.RolePrivacy}
-	_, err := svc.ImportMembers(ctx, privacy, strings.NewReader(members), "m.csv", campaigns.SourceImport)
+	_, err := svc.ImportMembers(ctx, privacy, strings.NewReader(members+"A2,Bertil,Ek,bertil@example.com,,Gatan 2,00200,HELSINGFORS,FI,sv,no,,\n"), "m.csv", campaigns.SourceImport)
 	pgtest.Must(t, "import", err)
 	spec := &campaigns.Spec{Name: "Kuponki", Kind: campaigns.KindCoupon, Channels: []campaigns.Channel{campaigns.Email, campaigns.SMS},
 		Coupon: &campaigns.CouponSpec{Discount: "-20 %", ValidDays: 30}}
@@ -104,12 +104,27 @@ func TestPreviewAndTestSendComposeWhatAMemberWouldGet(t *testing.T) {
 
 	msg, err := svc.Preview(ctx, marketer, c.ID, "A1", campaigns.Email)
 	pgtest.Must(t, "preview", err)
-	if !strings.Contains(msg.Content.Text, "Aino") || !strings.Contains(msg.Content.Text, service.PreviewCode) ||
+	if !strings.Contains(msg.Text, "Aino") || !strings.Contains(msg.Text, service.PreviewCode) || !msg.WouldSend ||
 		!strings.HasPrefix(msg.Headers["List-Unsubscribe"], "<https://dispatch.example/u/") {
 		t.Fatalf("preview: %+v", msg)
 	}
-	if n := pgtest.Count(t, s.DB(), `SELECT count(*) FROM audit_log WHERE action = 'campaigns.preview' AND actor = 'maija' AND member_id IS NOT NULL`); n != 1 {
-		t.Fatalf("preview audited %d times for the member", n)
+	// A marketer sees the message, not the member's contact data; a privacy officer sees both.
+	if msg.To != "" {
+		t.Fatalf("a marketer's preview shows the address %q", msg.To)
+	}
+	if p, err := svc.Preview(ctx, privacy, c.ID, "A1", campaigns.SMS); err != nil || p.To != "+358401112222" || p.SMS == nil ||
+		p.SMS.Encoding != "GSM-7" || p.SMS.Segments < 1 || p.SMS.Characters != len([]rune(p.Text)) {
+		t.Fatalf("privacy officer's SMS preview: %+v %v", p, err)
+	}
+	// A member who may not be reached: the preview says so, and why.
+	if p, err := svc.Preview(ctx, marketer, c.ID, "A2", campaigns.Email); err != nil || p.WouldSend || p.Reason != campaigns.SkipNoConsent {
+		t.Fatalf("preview for a member without email consent: %+v %v", p, err)
+	}
+	if p, err := svc.Preview(ctx, marketer, c.ID, "A2", campaigns.SMS); err != nil || p.WouldSend || p.Reason != campaigns.SkipNoAddress {
+		t.Fatalf("preview for a member without a phone: %+v %v", p, err)
+	}
+	if n := pgtest.Count(t, s.DB(), `SELECT count(*) FROM audit_log WHERE action = 'campaigns.preview' AND member_id IS NOT NULL`); n != 4 {
+		t.Fatalf("previews audited %d times for the members, want 4", n)
 	}
 
 	sent, err := svc.TestSend(ctx, marketer, c.ID, campaigns.Email, "Marketing@JacksMood.example", campaigns.Swedish)

@@ -35,7 +35,7 @@ coupon offer by email, SMS and post) and campaigns/examples/newsletter.yaml (a w
 the README's "Campaign file" section describes every field. Unknown fields and bad values are
 refused with FILE:LINE: field: reason, and the templates are rendered for a sample member on every
 channel in every language before the campaign is stored.`,
-		Args:  args(0, "no arguments (the file goes with -f)"),
+		Args: args(0, "no arguments (the file goes with -f)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
 				return usagef("-f FILE.yaml is required")

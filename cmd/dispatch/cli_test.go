@@ -213,6 +213,23 @@ func TestMembersImportExportEraseAudited(t *testing.T) {
 	if out := c.must("audit", "list", "--since", "1h"); !strings.Contains(out, "members.erase") {
 		t.Fatalf("audit list table lacks the erasure:\n%s", out)
 	}
+	// A privacy officer answering a member's letter: everything about JM1, erased or not.
+	out = c.must("audit", "list", "--member", "JM1")
+	for _, want := range []string{"consent.set", "members.export", "members.erase", "members.readmit", "JM1", "(Europe/Helsinki)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit list --member JM1 lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "JM2") {
+		t.Errorf("audit list --member JM1 shows another member:\n%s", out)
+	}
+	if out := c.must("audit", "list", "--action", "members.erase", "--user", "pia", "--json"); strings.Count(out, `"action":"members.erase"`) != 1 || strings.Count(out, `"id":`) != 1 ||
+		!strings.Contains(out, `"member_external_id":"JM1"`) {
+		t.Fatalf("audit list by action and user: %s", out)
+	}
+	if out := c.must("audit", "list", "--user", "nobody", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("audit list of an unknown user: %s", out)
+	}
 }
 
 func TestUsersListedDisabledAndRotated(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/scheduler"
-	"github.com/jacksmood/dispatch/worker"
 )
 
 // redisOpt turns DISPATCH_REDIS_URL into asynq's connection options.
@@ -70,7 +69,7 @@ func (a *app) runScheduler(ctx context.Context, s scheduler.Store, cfg scheduler
 	if err != nil {
 		return err
 	}
-	q := worker.NewQueue(opt)
+	q := scheduler.NewRedisQueue(opt)
 	defer q.Close()
 	cfg.Location = a.cfg.Timezone
 	cfg.QuietHours = quiet

@@ -2,18 +2,20 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
-	"github.com/jacksmood/dispatch/worker/compose"
+	"github.com/jacksmood/dispatch/campaigns/service"
 )
 
 func (a *app) previewCommand() *cobra.Command {
 	var memberID, channel string
 	cmd := &cobra.Command{
 		Use:   "preview ID --member EXTERNAL_ID --channel email|sms|postal",
-		Short: "Print the message a member would get (rendered in their language; the coupon code is a placeholder)",
+		Short: "Print the message a member would get and whether they would get it (in their language; the coupon code is a placeholder)",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			id, err := campaignID(argv[0])
@@ -35,7 +37,7 @@ func (a *app) previewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			printMessage(a, msg)
+			printPreview(a, msg)
 			return nil
 		},
 	}
@@ -44,19 +46,28 @@ func (a *app) previewCommand() *cobra.Command {
 	return cmd
 }
 
-func printMessage(a *app, msg compose.Message) {
-	c := msg.Content
-	switch msg.Channel {
+// printPreview writes a preview: whether the member would get it (and if not, why), then the
+// message as it would go out.
+func printPreview(a *app, p service.Preview) {
+	if p.WouldSend {
+		fmt.Fprintf(a.stdout, "Would send: yes (%s, language %s)\n", p.Channel, p.Language)
+	} else {
+		fmt.Fprintf(a.stdout, "Would send: no, %s (%s, language %s)\n", p.Reason, p.Channel, p.Language)
+	}
+	if p.To != "" {
+		fmt.Fprintf(a.stdout, "To: %s\n", p.To)
+	}
+	switch p.Channel {
 	case campaigns.Email:
-		fmt.Fprintf(a.stdout, "To: %s\nSubject: %s\nMessage-ID: <%s>\n", msg.To, c.Subject, msg.MessageID)
-		for k, v := range msg.Headers {
-			fmt.Fprintf(a.stdout, "%s: %s\n", k, v)
+		fmt.Fprintf(a.stdout, "Subject: %s\nMessage-ID: <%s>\n", p.Subject, p.MessageID)
+		for _, k := range slices.Sorted(maps.Keys(p.Headers)) {
+			fmt.Fprintf(a.stdout, "%s: %s\n", k, p.Headers[k])
 		}
-		fmt.Fprintf(a.stdout, "\n--- text/plain ---\n%s\n--- text/html ---\n%s\n", c.Text, c.HTML)
+		fmt.Fprintf(a.stdout, "\n--- text/plain ---\n%s\n--- text/html ---\n%s\n", p.Text, p.HTML)
 	case campaigns.SMS:
-		fmt.Fprintf(a.stdout, "To: %s\n\n%s\n", msg.To, c.Text)
+		fmt.Fprintf(a.stdout, "SMS: %s, %d characters, %d segment(s)\n\n%s\n", p.SMS.Encoding, p.SMS.Characters, p.SMS.Segments, p.Text)
 	default:
-		fmt.Fprintf(a.stdout, "%s\n\n%s\n", c.Title, c.Text)
+		fmt.Fprintf(a.stdout, "\n%s\n\n%s\n", p.Title, p.Text)
 	}
 }
 

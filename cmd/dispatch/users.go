@@ -117,11 +117,11 @@ func (a *app) usersCommand() *cobra.Command {
 
 func (a *app) auditCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read the audit log of privileged actions"}
-	var since string
+	var since, member, user, action string
 	var asJSON bool
 	list := &cobra.Command{
-		Use:   "list [--since TIME] [--json]",
-		Short: "List audit entries (who exported, erased, imported or changed consents, and when)",
+		Use:   "list [--since TIME] [--member ID] [--user NAME] [--action A] [--json]",
+		Short: "List audit entries: who exported, erased, imported, changed consents or campaigns, and when",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from := time.Time{}
@@ -136,31 +136,33 @@ func (a *app) auditCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			entries, err := svc.AuditLog(a.ctx, actor, from)
+			entries, err := svc.AuditLog(a.ctx, actor, campaigns.AuditFilter{Since: from, MemberExternalID: member,
+				Actor: user, Action: campaigns.AuditAction(action)})
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				if entries == nil {
-					entries = []campaigns.AuditEntry{}
-				}
-				return enc.Encode(entries)
+				return json.NewEncoder(a.stdout).Encode(entries)
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tAT\tACTOR\tACTION\tMEMBER\tDETAILS")
+			fmt.Fprintf(w, "ID\tAT (%s)\tACTOR\tACTION\tMEMBER\tDETAILS\n", a.cfg.Timezone)
 			for _, e := range entries {
-				member := "-"
-				if e.MemberID != nil {
-					member = fmt.Sprint(*e.MemberID)
+				who := "-"
+				if e.MemberExternalID != nil {
+					who = *e.MemberExternalID
+				} else if e.MemberID != nil {
+					who = fmt.Sprintf("#%d", *e.MemberID)
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.At.In(a.cfg.Timezone).Format("2006-01-02 15:04:05"), e.Actor, e.Action, member, e.Details)
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.At.In(a.cfg.Timezone).Format("2006-01-02 15:04:05"), e.Actor, e.Action, who, e.Details)
 			}
 			return w.Flush()
 		},
 	}
 	list.Flags().StringVar(&since, "since", "", "RFC 3339 time, a date (2026-11-01) or a duration back from now (24h, 7d)")
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	list.Flags().StringVar(&member, "member", "", "only entries about this member (external id; erased members too)")
+	list.Flags().StringVar(&user, "user", "", "only entries by this user")
+	list.Flags().StringVar(&action, "action", "", "only this action (members.export, members.erase, consent.set, campaigns.schedule, ...)")
 	return group(cmd, list)
 }
 

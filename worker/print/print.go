@@ -3,7 +3,7 @@
 // A batch named N is three files in the print folder (DISPATCH_PRINT_DIR):
 //
 //   - N.pdf: A4 portrait, one letter a page in the order given, the recipient address placed for a
-//     C5/C65 right-window envelope;
+//     C5/C65 right-window envelope, alone in the window;
 //   - N.csv: the manifest, one row a letter, its sequence being the letter's page number;
 //   - N.sha256: sha256sum-compatible checksums of the two, so `sha256sum -c N.sha256` verifies them.
 //
@@ -11,11 +11,13 @@
 // place; the old N.sha256 is removed first and the new one is renamed last, so a batch whose .sha256
 // is present and verifies is complete. The print house should pick batches up by their .sha256.
 //
-// The PDF uses the PDF core fonts (Helvetica, Courier), which only cover Windows-1252 (cp1252). That
-// covers Finnish and Swedish (ä, ö, å, é, ü, ...). Any other character is transliterated to its base
-// letter when it is a letter with diacritics that cp1252 lacks (ő → o, ř → r, č → c, ą → a); any
-// character without such a base letter (ł, Cyrillic, Greek, CJK, emoji, control characters) becomes '?'. The CSV manifest always holds the names and addresses exactly as
-// given (UTF-8), so the print house can tell what the PDF shortened.
+// The PDF is set in the Go fonts (golang.org/x/image/font/gofont), embedded as subsets of the
+// characters used. They cover the WGL4 character set: Latin with every European letter, Greek and
+// Cyrillic, so names print as written. A letter whose name, address, title, text or coupon code has
+// a character they cannot draw (Chinese, Arabic, emoji, ...) is not printed: SendBatch writes the
+// others and reports it in a *LetterErrors. Invisible characters (controls, zero-width spaces,
+// soft hyphens) are left out. The CSV manifest holds the names and addresses exactly as given
+// (UTF-8), except that a cell that a spreadsheet would take for a formula is prefixed with "'".
 package print
 
 import (
@@ -51,7 +53,8 @@ type Config struct {
 	// (and its parents) when missing.
 	Dir string
 	// Sender is the return address, one line per address line. It is printed as the letterhead and,
-	// joined with ", ", as the small return line in the envelope window. Default DefaultSender.
+	// joined with ", ", as a small return line at the foot of the page (never in the envelope
+	// window). Default DefaultSender. New refuses a Sender with a character the fonts cannot draw.
 	Sender string
 }
 
@@ -74,18 +77,27 @@ func (c Config) Validate() error {
 // Writer writes print batches into one folder. It is safe for concurrent use by several goroutines
 // as long as they write batches of different names.
 type Writer struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	fonts *fonts
 }
 
 var _ worker.PrintSender = (*Writer)(nil)
 
 // New returns a Writer for cfg. It creates cfg.Dir when missing and checks that a file can be
-// created in it; the error then names DISPATCH_PRINT_DIR. A nil log discards log output.
+// created in it; the error then names DISPATCH_PRINT_DIR. It fails too when cfg.Sender has a
+// character the fonts cannot draw. A nil log discards log output.
 func New(cfg Config, log *slog.Logger) (*Writer, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	fs, err := loadFonts()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := newRenderer(fs, cfg.Sender); err != nil {
+		return nil, fmt.Errorf("print: %w", err)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -99,14 +111,69 @@ func New(cfg Config, log *slog.Logger) (*Writer, error) {
 	}
 	_ = probe.Close()
 	_ = os.Remove(probe.Name())
-	return &Writer{cfg: cfg, log: log}, nil
+	return &Writer{cfg: cfg, log: log, fonts: fs}, nil
+}
+
+// LetterFailure is a letter that SendBatch could not print: its delivery, its member, and why, in
+// words that quote nothing of the member's name or address.
+type LetterFailure struct {
+	DeliveryID int64
+	MemberID   int64
+	// Reason says what stops the letter: a character the fonts cannot draw (and in which field:
+	// name, street, ..., title, text, coupon code; with the scripts of the characters, not the
+	// characters), an address longer than the window holds, or a text longer than a page.
+	Reason string
+}
+
+// LetterErrors is the error SendBatch returns when it could not print some letters of a batch.
+// The others were written as the batch: Ref names it, as SendBatch's ref does. When no letter could
+// be printed, nothing was written (and a batch of that name written before was removed): Ref is "".
+// Letters lists the failed letters in the order given. Retrying does not help these letters: they
+// fail the same way until their data changes.
+type LetterErrors struct {
+	Batch   string
+	Ref     string
+	Letters []LetterFailure
+}
+
+// Error says how many letters of the batch failed and why, by delivery and member id.
+func (e *LetterErrors) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "print batch %s: %d %s not printed", e.Batch, len(e.Letters), plural(len(e.Letters), "letter", "letters"))
+	for i, f := range e.Letters {
+		if i == 10 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Letters)-i)
+			break
+		}
+		fmt.Fprintf(&b, "; delivery %d (member %d): %s", f.DeliveryID, f.MemberID, f.Reason)
+	}
+	return b.String()
+}
+
+// FailedLetters returns, for each letter that could not be printed, its delivery id and the reason
+// to record, naming the member: "member 3: the name has 2 characters the font cannot draw (Han
+// script)". It lets the worker, which cannot import this package, read a *LetterErrors through an
+// interface of its own: errors.As(err, &x) with x an interface{ FailedLetters() map[int64]string }.
+func (e *LetterErrors) FailedLetters() map[int64]string {
+	m := make(map[int64]string, len(e.Letters))
+	for _, f := range e.Letters {
+		m[f.DeliveryID] = fmt.Sprintf("member %d: %s", f.MemberID, f.Reason)
+	}
+	return m
 }
 
 // SendBatch writes the batch name (name.pdf, name.csv, name.sha256) from letters, in the order given,
-// replacing a batch of the same name whole. It returns ref = "name.pdf". It refuses an empty batch,
-// more than MaxLetters letters, a name that is not a plain file name ([A-Za-z0-9._-], not starting
-// with '.'), and a letter whose text does not fit on one page; on any error the folder holds what it
-// held before (apart from the removed old name.sha256 when the failure came while renaming).
+// replacing a batch of the same name whole. It returns ref = "name.pdf".
+//
+// A letter that cannot be printed (see LetterFailure) is left out of the batch, and the others are
+// written: SendBatch then returns ref and a *LetterErrors listing the letters left out. When no
+// letter can be printed, it writes nothing, removes a batch of that name written before, and
+// returns "" and a *LetterErrors listing them all.
+//
+// Any other error fails the whole batch, and then the folder holds what it held before (apart from
+// the removed old name.sha256 when the failure came while renaming): an empty batch, more than
+// MaxLetters letters, a name that is not a plain file name ([A-Za-z0-9._-], not starting with '.'),
+// the context's end, a failure to write.
 func (w *Writer) SendBatch(ctx context.Context, name string, letters []worker.Letter) (string, error) {
 	start := time.Now()
 	if err := validName(name); err != nil {
@@ -119,21 +186,40 @@ func (w *Writer) SendBatch(ctx context.Context, name string, letters []worker.Le
 		return "", fmt.Errorf("print batch %s: %d letters, at most %d allowed", name, len(letters), MaxLetters)
 	}
 
+	r, err := newRenderer(w.fonts, w.cfg.Sender)
+	if err != nil {
+		return "", fmt.Errorf("print batch %s: %w", name, err)
+	}
+	printed, failed, err := r.renderPDF(ctx, letters)
+	if err != nil {
+		return "", fmt.Errorf("print batch %s: render pdf: %w", name, err)
+	}
+	pdfName, csvName, sumName := name+".pdf", name+".csv", name+".sha256"
+	if len(printed) == 0 {
+		// Nothing to print: take away a batch of that name written before, checksum file first.
+		for _, f := range []string{sumName, pdfName, csvName} {
+			if err := os.Remove(filepath.Join(w.cfg.Dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return "", fmt.Errorf("print batch %s: remove old %s: %w", name, f, err)
+			}
+		}
+		w.log.Warn("print batch: no letter could be printed",
+			slog.String("batch", name),
+			slog.Int("letters_failed", len(failed)))
+		return "", &LetterErrors{Batch: name, Letters: failed}
+	}
+
 	tmp, err := os.MkdirTemp(w.cfg.Dir, ".tmp-"+name+"-*")
 	if err != nil {
 		return "", fmt.Errorf("print batch %s: create temporary folder in DISPATCH_PRINT_DIR: %w", name, err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
 
-	pdfName, csvName, sumName := name+".pdf", name+".csv", name+".sha256"
-	pdfSum, pdfSize, err := writeFile(filepath.Join(tmp, pdfName), func(out io.Writer) error {
-		return renderPDF(ctx, out, w.cfg.Sender, letters)
-	})
+	pdfSum, pdfSize, err := writeFile(filepath.Join(tmp, pdfName), r.pdf.Output)
 	if err != nil {
 		return "", fmt.Errorf("print batch %s: write pdf: %w", name, err)
 	}
 	csvSum, _, err := writeFile(filepath.Join(tmp, csvName), func(out io.Writer) error {
-		return writeManifest(out, name, letters)
+		return writeManifest(out, name, printed)
 	})
 	if err != nil {
 		return "", fmt.Errorf("print batch %s: write manifest: %w", name, err)
@@ -164,9 +250,13 @@ func (w *Writer) SendBatch(ctx context.Context, name string, letters []worker.Le
 	}
 	w.log.Info("print batch written",
 		slog.String("batch", name),
-		slog.Int("letters", len(letters)),
+		slog.Int("letters", len(printed)),
+		slog.Int("letters_failed", len(failed)),
 		slog.Int64("pdf_bytes", pdfSize),
 		slog.Duration("took", time.Since(start)))
+	if len(failed) > 0 {
+		return pdfName, &LetterErrors{Batch: name, Ref: pdfName, Letters: failed}
+	}
 	return pdfName, nil
 }
 
@@ -231,7 +321,7 @@ func syncDir(dir string) error {
 }
 
 // writeManifest writes the CSV manifest: ManifestHeader, then one row a letter, sequence 1..n.
-// Names and addresses are written exactly as given (UTF-8).
+// Names and addresses are written as given (UTF-8), each cell through spreadsheetSafe.
 func writeManifest(out io.Writer, batch string, letters []worker.Letter) error {
 	cw := csv.NewWriter(out)
 	if err := cw.Write(ManifestHeader); err != nil {
@@ -243,12 +333,25 @@ func writeManifest(out io.Writer, batch string, letters []worker.Letter) error {
 			batch, strconv.Itoa(i + 1), m.ExternalID, fullName(m.FirstName, m.LastName),
 			m.Street, m.PostalCode, m.City, m.Country, l.CouponCode,
 		}
+		for i := range row {
+			row[i] = spreadsheetSafe(row[i])
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// spreadsheetSafe returns cell prefixed with a single quote when it starts with a character that
+// makes a spreadsheet read it as a formula (= + - @, tab, carriage return: OWASP's CSV injection
+// advice), so that a name like "=HYPERLINK(...)" opens as text; any other cell as it is.
+func spreadsheetSafe(cell string) string {
+	if cell != "" && strings.IndexByte("=+-@\t\r", cell[0]) >= 0 {
+		return "'" + cell
+	}
+	return cell
 }
 
 // fullName joins first and last name with one space, trimming either when empty.

@@ -157,13 +157,12 @@ func TestSendBatchPDF(t *testing.T) {
 		t.Errorf("page size %s x %s pts, want A4 portrait 595 x 842", size[1], size[2])
 	}
 
-	// What each page shows: the PDF name is transliterated where cp1252 lacks a letter (ř -> r).
-	pdfNames := []string{"Åsa Öhrnbäck", "Matti Virtanen", "Élise Dvorák"}
+	// What each page shows: names as written, the post town in capitals.
 	for i, l := range letters {
 		page := i + 1
 		text := run(t, "", "pdftotext", "-layout", "-f", strconv.Itoa(page), "-l", strconv.Itoa(page), pdf, "-")
 		m := l.Member
-		want := []string{pdfNames[i], m.Street, m.PostalCode + " " + m.City, l.Content.Title}
+		want := []string{fullName(m.FirstName, m.LastName), m.Street, m.PostalCode + " " + strings.ToUpper(m.City), l.Content.Title}
 		if l.CouponCode != "" {
 			want = append(want, l.CouponCode)
 		}
@@ -173,7 +172,7 @@ func TestSendBatchPDF(t *testing.T) {
 			}
 		}
 		for j, other := range letters {
-			if j != i && (strings.Contains(text, pdfNames[j]) || strings.Contains(text, other.Member.LastName)) {
+			if j != i && strings.Contains(text, other.Member.LastName) {
 				t.Errorf("page %d contains letter %d's name:\n%s", page, j+1, text)
 			}
 		}
@@ -191,9 +190,9 @@ func TestSendBatchPDF(t *testing.T) {
 		}
 
 		// The address words lie in the right window: x >= 300 pt (window from 110 mm = 312 pt),
-		// y between 120 and 260 pt (window 45..90 mm = 128..255 pt).
+		// y between 120 and 260 pt (window 45..90 mm = 128..255 pt). TestSendBatchWindow is exact.
 		words := pageWords(t, pdf, page)
-		addr := strings.Fields(pdfNames[i] + " " + m.Street + " " + m.PostalCode + " " + m.City)
+		addr := strings.Fields(fullName(m.FirstName, m.LastName) + " " + m.Street + " " + m.PostalCode + " " + strings.ToUpper(m.City))
 		for _, a := range addr {
 			idx := slices.IndexFunc(words, func(w word) bool {
 				return w.text == a && w.xMin >= 300 && w.yMin >= 120 && w.yMin <= 260 && w.yMax <= 260
@@ -339,8 +338,9 @@ func TestSendBatchRefuses(t *testing.T) {
 	}
 	long := sampleLetters()[:1]
 	long[0].Content.Text = strings.Repeat("Tämä kirje on aivan liian pitkä yhdelle sivulle. ", 600)
-	if _, err := w.SendBatch(ctx, "long", long); err == nil || !strings.Contains(err.Error(), "delivery 11") {
-		t.Errorf("a letter longer than a page: err = %v, want a refusal naming the delivery", err)
+	var le *LetterErrors
+	if _, err := w.SendBatch(ctx, "long", long); !errors.As(err, &le) || !strings.Contains(err.Error(), "delivery 11") || !strings.Contains(err.Error(), "does not fit on one page") {
+		t.Errorf("a letter longer than a page: err = %v, want a *LetterErrors naming the delivery", err)
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -376,18 +376,9 @@ func TestNewDirErrors(t *testing.T) {
 			t.Errorf("Dir %q: err = %v, want an error naming DISPATCH_PRINT_DIR", dir, err)
 		}
 	}
-}
-
-func TestText(t *testing.T) {
-	r := &renderer{tr: func(s string) string { return s }, cache: map[rune]string{}}
-	for in, want := range map[string]string{
-		"Hyvää päivää, Åsa Öberg – é ü €": "Hyvää päivää, Åsa Öberg – é ü €",
-		"Dvořák Łukasz Ștefan":            "Dvorák ?ukasz Stefan",
-		"Иван 李 😀\tx\x07":                 "???? ? ? x?",
-	} {
-		if got := r.text(in); got != want {
-			t.Errorf("text(%q) = %q, want %q", in, got, want)
-		}
+	// A sender the fonts cannot draw would fail every letter: New refuses it.
+	if _, err := New(Config{Dir: t.TempDir(), Sender: "王 Oy\nKatu 1"}, nil); err == nil || !strings.Contains(err.Error(), "sender address") {
+		t.Errorf("undrawable sender: err = %v, want a refusal naming the sender address", err)
 	}
 }
 
@@ -402,10 +393,378 @@ func BenchmarkSendBatch5000(b *testing.B) {
 		letters[i] = sampleLetters()[i%3]
 		letters[i].CouponCode = fmt.Sprintf("C%09d", i)
 	}
-	b.ResetTimer()
 	for b.Loop() {
 		if _, err := w.SendBatch(context.Background(), "bench", letters); err != nil {
 			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	info, err := os.Stat(filepath.Join(dir, "bench.pdf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(info.Size()), "pdf_bytes")
+}
+
+// letterFor returns a short letter to member id with the given name and address in Finland.
+func letterFor(delivery, id int64, first, last, street, postalCode, city string) worker.Letter {
+	return worker.Letter{
+		DeliveryID: delivery,
+		Member: campaigns.Member{
+			ID: id, ExternalID: fmt.Sprintf("M-%04d", id), FirstName: first, LastName: last,
+			Street: street, PostalCode: postalCode, City: city, Country: "FI", Language: campaigns.Finnish,
+		},
+		Content: templates.Message{Title: "Kevään uutuudet", Text: "Hei!\n\nTervetuloa ostoksille."},
+	}
+}
+
+// pages returns the number of pages of pdf.
+func pages(t *testing.T, pdf string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)$`).FindStringSubmatch(run(t, "", "pdfinfo", pdf))
+	if m == nil {
+		t.Fatalf("pdfinfo %s: no page count", pdf)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// manifestRows returns the data rows of a manifest.
+func manifestRows(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || !slices.Equal(rows[0], ManifestHeader) {
+		t.Fatalf("%s: no header row", path)
+	}
+	return rows[1:]
+}
+
+// The fonts are embedded, no core font is used, and every European, Greek and Cyrillic name
+// prints as written: pdftotext gives it back exactly.
+func TestSendBatchEmbedsUnicodeFonts(t *testing.T) {
+	needTool(t, "pdffonts")
+	needTool(t, "pdftotext")
+	w, dir := newWriter(t)
+	names := [][2]string{
+		{"Иван", "Петров"},
+		{"Łukasz", "Żółćński"},
+		{"Åsa", "Ärölä"},
+		{"Γιώργος", "Παπαδόπουλος"},
+		{"Ștefan", "Dvořák-Őrsi"},
+	}
+	var letters []worker.Letter
+	for i, n := range names {
+		l := letterFor(int64(100+i), int64(i+1), n[0], n[1], "Testikatu 1", "00100", "Helsinki")
+		l.Content.Title = "Hyvä " + n[0]
+		letters = append(letters, l)
+	}
+	letters[0].CouponCode = "KEVAT-7Q2X9"
+	// Decomposed input (A + combining ring) prints as the composed letter.
+	decomposed := letterFor(200, 9, "A\u030asa", "O\u0308berg", "Testikatu 1", "00100", "Helsinki")
+	letters = append(letters, decomposed)
+	if _, err := w.SendBatch(context.Background(), "fonts", letters); err != nil {
+		t.Fatal(err)
+	}
+	pdf := filepath.Join(dir, "fonts.pdf")
+
+	out := run(t, "", "pdffonts", pdf)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("pdffonts lists no font:\n%s", out)
+	}
+	// Columns: name type... encoding emb sub uni object ID. The type may have spaces: read emb from the right.
+	for _, line := range lines[2:] {
+		f := strings.Fields(line)
+		if len(f) < 7 || f[len(f)-5] != "yes" {
+			t.Errorf("font not embedded: %q", line)
+		}
+		if n := strings.ToLower(f[0]); strings.Contains(n, "helvetica") || strings.Contains(n, "courier") {
+			t.Errorf("core font used: %q", line)
+		}
+	}
+	if len(lines)-2 != 3 {
+		t.Errorf("want 3 fonts (regular, bold, mono bold):\n%s", out)
+	}
+
+	for i, n := range names {
+		text := run(t, "", "pdftotext", "-f", strconv.Itoa(i+1), "-l", strconv.Itoa(i+1), pdf, "-")
+		for _, want := range []string{n[0] + " " + n[1], "Hyvä " + n[0], "00100 HELSINKI"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("page %d does not show %q:\n%s", i+1, want, text)
+			}
+		}
+		if strings.Contains(text, "?") {
+			t.Errorf("page %d has a '?':\n%s", i+1, text)
+		}
+	}
+	if text := run(t, "", "pdftotext", "-f", "1", "-l", "1", pdf, "-"); !strings.Contains(text, "KEVAT-7Q2X9") {
+		t.Errorf("coupon code missing:\n%s", text)
+	}
+	if text := run(t, "", "pdftotext", "-f", "6", "-l", "6", pdf, "-"); !strings.Contains(text, "Åsa Öberg") {
+		t.Errorf("decomposed name not printed composed:\n%s", text)
+	}
+}
+
+// Posti: the post town in capitals, Unicode-aware.
+func TestSendBatchPostTownInCapitals(t *testing.T) {
+	needTool(t, "pdftotext")
+	w, dir := newWriter(t)
+	letters := []worker.Letter{
+		letterFor(1, 1, "Matti", "Virtanen", "Tapiontori 1", "02100", "Espoo"),
+		letterFor(2, 2, "Liisa", "Laine", "Asematie 3", "04600", "Mäntsälä"),
+		letterFor(3, 3, "Åke", "Öst", "Storgatan 2", "22100", "mariehamn"),
+	}
+	if _, err := w.SendBatch(context.Background(), "towns", letters); err != nil {
+		t.Fatal(err)
+	}
+	pdf := filepath.Join(dir, "towns.pdf")
+	for i, want := range []string{"02100 ESPOO", "04600 MÄNTSÄLÄ", "22100 MARIEHAMN"} {
+		text := run(t, "", "pdftotext", "-f", strconv.Itoa(i+1), "-l", strconv.Itoa(i+1), pdf, "-")
+		if !strings.Contains(text, want) {
+			t.Errorf("page %d does not show %q:\n%s", i+1, want, text)
+		}
+	}
+	// The manifest keeps the register's spelling.
+	if rows := manifestRows(t, filepath.Join(dir, "towns.csv")); rows[1][6] != "Mäntsälä" {
+		t.Errorf("manifest city = %q, want the register's Mäntsälä", rows[1][6])
+	}
+}
+
+// mmToPt converts millimetres to points.
+func mmToPt(mm float64) float64 { return mm * 72 / 25.4 }
+
+// Posti: nothing but the recipient's address in the envelope window. Each address word lies in the
+// window however the sheet slides (windowPlay); every other word, the sender's return line among
+// them, lies more than windowPlay away from it.
+func TestSendBatchWindow(t *testing.T) {
+	needTool(t, "pdftotext")
+	w, dir := newWriter(t)
+	letters := sampleLetters()
+	// Seven address rows, the most the window holds: name, three street lines and a fourth too
+	// wide for the window (two rows), town.
+	letters = append(letters, letterFor(14, 4, "Seven", "Rows", "c/o Firma Oy\nPL 123\nRakennus B\nPohjoisesplanadin ja Mannerheimintien kulma, sisäpiha", "00100", "Helsinki"))
+	if _, err := w.SendBatch(context.Background(), "window", letters); err != nil {
+		t.Fatal(err)
+	}
+	pdf := filepath.Join(dir, "window.pdf")
+	// The window with the sheet's play: what lies in inner is in the window wherever the sheet
+	// slides; what lies outside outer is never in it.
+	inner := [4]float64{mmToPt(windowLeft + windowPlay), mmToPt(windowTop + windowPlay), mmToPt(windowRight - windowPlay), mmToPt(windowBottom - windowPlay)}
+	outer := [4]float64{mmToPt(windowLeft - windowPlay), mmToPt(windowTop - windowPlay), mmToPt(windowRight + windowPlay), mmToPt(windowBottom + windowPlay)}
+	const slack = 0.5 // pt, for rounding in the PDF and in pdftotext
+	sender := strings.Fields(strings.Join(splitLines(DefaultSender), ", "))
+	for i, l := range letters {
+		page := i + 1
+		var addr []string
+		for _, f := range addressFields(l.Member) {
+			for _, line := range f.lines {
+				addr = append(addr, strings.Fields(line)...)
+			}
+		}
+		words := pageWords(t, pdf, page)
+		var inWindow []string
+		returnLineY := -1.0
+		for _, w := range words {
+			intersects := w.xMax > outer[0] && w.xMin < outer[2] && w.yMax > outer[1] && w.yMin < outer[3]
+			inside := w.xMin >= inner[0]-slack && w.xMax <= inner[2]+slack && w.yMin >= inner[1]-slack && w.yMax <= inner[3]+slack
+			if intersects {
+				inWindow = append(inWindow, w.text)
+				if !inside {
+					t.Errorf("page %d: %q at (%.1f,%.1f)-(%.1f,%.1f) pt is near the window's edge, not inside it", page, w.text, w.xMin, w.yMin, w.xMax, w.yMax)
+				}
+			}
+			// The return line: the sender's words on one line at the foot of the page.
+			if w.text == "Helatehtaankatu" && w.yMin > mmToPt(bodyBottom) {
+				returnLineY = w.yMin
+			}
+		}
+		if !slices.Equal(inWindow, addr) {
+			t.Errorf("page %d: the window shows %q, want the address alone %q", page, inWindow, addr)
+		}
+		if returnLineY < 0 {
+			t.Errorf("page %d: no return line at the foot of the page", page)
+			continue
+		}
+		var rl []string
+		for _, w := range words {
+			if w.yMin == returnLineY {
+				rl = append(rl, w.text)
+			}
+		}
+		if !slices.Equal(rl, sender) {
+			t.Errorf("page %d: return line = %q, want %q", page, rl, sender)
+		}
+	}
+}
+
+// A letter that cannot be printed fails alone: the others are written, and the failure names its
+// delivery and member, never the member's name or address.
+func TestSendBatchFailsLetterAlone(t *testing.T) {
+	needTool(t, "pdfinfo")
+	needTool(t, "pdftotext")
+	needTool(t, "sha256sum")
+	tooLong := letterFor(22, 2, "Pekka", "Pitkäosoite", "Rivi 1\nRivi 2\nRivi 3\nRivi 4\nRivi 5\nRivi 6", "00100", "Helsinki")
+	for _, tc := range []struct {
+		name    string
+		bad     worker.Letter
+		reason  string   // what the reason must say
+		private []string // what it must not
+	}{
+		{"address too long", tooLong, "member 2: the address needs 8 lines in the envelope window, at most 7 fit", []string{"Pekka", "Pitkäosoite", "Rivi"}},
+		{"han name", letterFor(22, 2, "王", "小明", "Keskuskatu 1", "00100", "Helsinki"), "member 2: the name has 3 characters the font cannot draw (Han script)", []string{"王", "小明", "Keskuskatu"}},
+		{"emoji street", letterFor(22, 2, "Emmi", "Emoji", "Kukkatie 😀 2", "00100", "Helsinki"), "member 2: the street has 1 character the font cannot draw (symbols)", []string{"Emmi", "Kukkatie", "😀"}},
+		{"arabic town", letterFor(22, 2, "Ali", "Hassan", "Katu 1", "00100", "دبي"), "member 2: the postal code or post town has 3 characters the font cannot draw (Arabic script)", []string{"Ali", "Hassan", "دبي"}},
+		{"cjk in title", func() worker.Letter {
+			l := letterFor(22, 2, "Tiina", "Teksti", "Katu 1", "00100", "Helsinki")
+			l.Content.Title = "Tarjous 王"
+			return l
+		}(), "member 2: the title has 1 character the font cannot draw (Han script)", []string{"Tiina"}},
+		{"invalid utf-8", letterFor(22, 2, "Bad\xff", "Bytes", "Katu 1", "00100", "Helsinki"), "member 2: the name has 1 character the font cannot draw (invalid UTF-8)", []string{"Bad"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, dir := newWriter(t)
+			letters := []worker.Letter{
+				letterFor(21, 1, "Åsa", "Ärölä", "Keskuskatu 1", "00100", "Helsinki"),
+				tc.bad,
+				letterFor(23, 3, "Иван", "Петров", "Keskuskatu 3", "00100", "Helsinki"),
+			}
+			ref, err := w.SendBatch(context.Background(), "partial", letters)
+			if ref != "partial.pdf" {
+				t.Errorf("ref = %q, want partial.pdf", ref)
+			}
+			var le *LetterErrors
+			if !errors.As(err, &le) {
+				t.Fatalf("err = %v, want a *LetterErrors", err)
+			}
+			want := []LetterFailure{{DeliveryID: 22, MemberID: 2, Reason: strings.TrimPrefix(tc.reason, "member 2: ")}}
+			if le.Batch != "partial" || le.Ref != "partial.pdf" || !slices.Equal(le.Letters, want) {
+				t.Errorf("LetterErrors = %+v, want batch partial, ref partial.pdf, letters %+v", le, want)
+			}
+			// The worker reads it through an interface of its own.
+			var failures interface{ FailedLetters() map[int64]string }
+			if !errors.As(err, &failures) {
+				t.Fatal("err does not offer FailedLetters")
+			}
+			if got := failures.FailedLetters(); len(got) != 1 || got[22] != tc.reason {
+				t.Errorf("FailedLetters() = %v, want {22: %q}", got, tc.reason)
+			}
+			for _, s := range tc.private {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error %q quotes the member's %q", err, s)
+				}
+			}
+			if !strings.Contains(err.Error(), "delivery 22 (member 2)") {
+				t.Errorf("error %q does not name the delivery and member", err)
+			}
+
+			pdf := filepath.Join(dir, "partial.pdf")
+			if n := pages(t, pdf); n != 2 {
+				t.Errorf("%d pages, want 2", n)
+			}
+			for page, name := range []string{"Åsa Ärölä", "Иван Петров"} {
+				if text := run(t, "", "pdftotext", "-f", strconv.Itoa(page+1), "-l", strconv.Itoa(page+1), pdf, "-"); !strings.Contains(text, name) {
+					t.Errorf("page %d does not show %q:\n%s", page+1, name, text)
+				}
+			}
+			rows := manifestRows(t, filepath.Join(dir, "partial.csv"))
+			if len(rows) != 2 || rows[0][1] != "1" || rows[0][2] != "M-0001" || rows[1][1] != "2" || rows[1][2] != "M-0003" {
+				t.Errorf("manifest rows = %q, want M-0001 as 1 and M-0003 as 2", rows)
+			}
+			run(t, dir, "sha256sum", "-c", "partial.sha256")
+		})
+	}
+}
+
+// When no letter can be printed nothing is written, and a batch of that name written before is
+// taken away (it would print letters the ledger records as failed).
+func TestSendBatchAllLettersFail(t *testing.T) {
+	w, dir := newWriter(t)
+	ctx := context.Background()
+	if _, err := w.SendBatch(ctx, "b5", sampleLetters()); err != nil {
+		t.Fatal(err)
+	}
+	bad := []worker.Letter{
+		letterFor(31, 1, "王", "小明", "Katu 1", "00100", "Helsinki"),
+		letterFor(32, 2, "Emmi", "😀", "Katu 2", "00100", "Helsinki"),
+	}
+	ref, err := w.SendBatch(ctx, "b5", bad)
+	var le *LetterErrors
+	if ref != "" || !errors.As(err, &le) || le.Ref != "" || len(le.Letters) != 2 || le.Letters[0].DeliveryID != 31 || le.Letters[1].DeliveryID != 32 {
+		t.Fatalf("ref %q, err %v: want no ref and both letters failed", ref, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("folder holds %d entries, want none", len(entries))
+	}
+}
+
+// Invisible characters are dropped, spaces made plain; what the font cannot draw is reported.
+func TestFaceText(t *testing.T) {
+	fs, err := loadFonts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want, err string }{
+		{"Hyvää päivää, Åsa – é ü € ß", "Hyvää päivää, Åsa – é ü € ß", ""},
+		{"Dvořák Łukasz Ștefan Γιώργος Иван", "Dvořák Łukasz Ștefan Γιώργος Иван", ""},
+		{"A\u030asa", "Åsa", ""},                                       // composed
+		{"Zero\u200bwidth\u00adsoft\ufeff\u200d", "Zerowidthsoft", ""}, // invisible
+		{"tab\tcr\rnl\nbell\x07", "tab cr nl bell", ""},
+		{"Иван 李 😀", "", "2 characters the font cannot draw (Han script, symbols)"},
+		{"\U0001F600\uFE0F", "", "1 character the font cannot draw (symbols)"},
+	} {
+		got, err := fs.regular.text(tc.in, false)
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("text(%q) = %q, %v; want %q, %q", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	if got, err := fs.regular.text("one\ntwo", true); got != "one\ntwo" || err != nil {
+		t.Errorf("multiline text = %q, %v", got, err)
+	}
+}
+
+// The manifest neutralises spreadsheet formulas (OWASP CSV injection), while the PDF prints the
+// names as given.
+func TestManifestFormulaInjection(t *testing.T) {
+	needTool(t, "pdftotext")
+	w, dir := newWriter(t)
+	evil := []struct{ first, last, street, city string }{
+		{`=HYPERLINK("http://x.test","y")`, "Doe", "Katu 1", "Helsinki"},
+		{"-2+3+cmd|' /C calc'!A0", "Roe", "Katu 2", "Espoo"},
+		{"+358", "Plus", "@SUM(1+1)", "Vantaa"},
+		{"Tab", "Cr", "\tKatu 4", "=1+1"},
+	}
+	var letters []worker.Letter
+	for i, e := range evil {
+		letters = append(letters, letterFor(int64(40+i), int64(i+1), e.first, e.last, e.street, "00100", e.city))
+	}
+	letters[3].Member.PostalCode = "\r00100"
+	if _, err := w.SendBatch(context.Background(), "csv", letters); err != nil {
+		t.Fatal(err)
+	}
+	rows := manifestRows(t, filepath.Join(dir, "csv.csv"))
+	want := [][]string{
+		{"csv", "1", "M-0001", `'=HYPERLINK("http://x.test","y") Doe`, "Katu 1", "00100", "Helsinki", "FI", ""},
+		{"csv", "2", "M-0002", "'-2+3+cmd|' /C calc'!A0 Roe", "Katu 2", "00100", "Espoo", "FI", ""},
+		{"csv", "3", "M-0003", "'+358 Plus", "'@SUM(1+1)", "00100", "Vantaa", "FI", ""},
+		{"csv", "4", "M-0004", "Tab Cr", "'\tKatu 4", "'\r00100", "'=1+1", "FI", ""},
+	}
+	for i := range want {
+		if i >= len(rows) || !slices.Equal(rows[i], want[i]) {
+			t.Errorf("row %d = %q, want %q", i+1, rows[i], want[i])
+		}
+	}
+	pdf := filepath.Join(dir, "csv.pdf")
+	for i, s := range []string{`=HYPERLINK("http://x.test","y") Doe`, "-2+3+cmd|' /C calc'!A0 Roe", "@SUM(1+1)", "00100 =1+1"} {
+		if text := run(t, "", "pdftotext", "-f", strconv.Itoa(i+1), "-l", strconv.Itoa(i+1), pdf, "-"); !strings.Contains(text, s) {
+			t.Errorf("page %d does not show %q as given:\n%s", i+1, s, text)
 		}
 	}
 }

@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"io"
 	"regexp"
 	"strings"
-	"unicode"
 
 	"github.com/boombuler/barcode/code128"
 	"github.com/go-pdf/fpdf"
-	"golang.org/x/text/encoding/charmap"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/worker"
@@ -23,32 +19,35 @@ import (
 // The envelope is a C5 or C65 envelope with its window on the RIGHT (the common Finnish/European
 // right-window envelope, SFS/DIN 680 style): the window is about 90 x 45 mm, its left edge 110 mm from
 // the sheet's left edge and its top 45 mm from the sheet's top, so it spans x 110..200, y 45..90 on a
-// sheet folded to C5 (once) or C65 (twice, at 99 mm and 198 mm). Inside it, with 5 mm of play on every
-// side for the sheet sliding in the envelope:
+// sheet folded to C5 (once) or C65 (twice, at 99 mm and 198 mm). The sheet may slide 5 mm any way in
+// the envelope (windowPlay).
 //
-//   - the sender's return line, 6 pt, at x 115, y 47 (in points: x 326, y 133);
-//   - the recipient's address, 10 pt, 5 mm a line, at x 115, y 52, 80 mm wide, at most 7 lines, so
-//     it ends above y 87 (in points: x 326..553, y 147..247).
-//
-// Nothing else is printed in the window area. The letter starts below it, at y 105.
+// Posti wants nothing but the recipient's address in the window. So the address, 10 pt, 5 mm a
+// line, at most 7 lines, lies at x 115..195, y 50..85 (in points: x 326..553, y 142..241): inside
+// the window however the sheet slides. Nothing else is printed within 5 mm of the window
+// (x 105..205, y 40..95): the letterhead is at the top left, the sender's return line is a footer
+// at the bottom of the page, and the letter starts at y 105.
 const (
 	pageWidth  = 210.0
 	marginLeft = 20.0
 	textWidth  = pageWidth - 2*marginLeft // 170
 
+	windowLeft   = 110.0
+	windowTop    = 45.0
+	windowRight  = 200.0
+	windowBottom = 90.0
+	windowPlay   = 5.0
+
 	letterheadY    = 15.0
 	letterheadLine = 4.0
 	letterheadSize = 9.0
 
-	windowX        = 115.0 // address block's left edge (window's left edge is at 110)
-	windowWidth    = 80.0  // address block's width (window is 90 wide)
-	returnLineY    = 47.0  // sender's return line (window's top is at 45)
-	returnLineH    = 3.0
-	returnLineSize = 6.0
-	addressY       = 52.0
+	addressX       = windowLeft + windowPlay             // 115
+	addressWidth   = windowRight - windowPlay - addressX // 80
+	addressY       = windowTop + windowPlay              // 50
 	addressLine    = 5.0
 	addressSize    = 10.0
-	addressMaxRows = 7 // 52 + 7*5 = 87, above the window's bottom at 90
+	addressMaxRows = 7 // 50 + 7*5 = 85 = windowBottom - windowPlay
 
 	headingY    = 105.0
 	headingSize = 14.0
@@ -64,6 +63,10 @@ const (
 	barcodeHeight    = 14.0
 	barcodeMaxWidth  = 90.0
 	barcodeModule    = 0.35 // mm per Code 128 module at most; narrower when the code is long
+
+	returnLineY    = 283.0 // the sender's return line: a footer, below the body's bottom margin
+	returnLineH    = 3.0
+	returnLineSize = 6.0
 )
 
 // bodySizes are the body font sizes tried in turn until the letter fits on one page.
@@ -86,141 +89,211 @@ var countryNames = map[string]string{
 	"DE": "GERMANY", "GB": "UNITED KINGDOM", "US": "UNITED STATES",
 }
 
-// renderPDF writes the batch's PDF to out: one A4 page a letter, in the order given.
-func renderPDF(ctx context.Context, out io.Writer, sender string, letters []worker.Letter) error {
+// renderer lays letters out and draws them on one PDF in the embedded Go fonts.
+type renderer struct {
+	pdf         *fpdf.Fpdf // the batch's PDF
+	measure     *fpdf.Fpdf // a PDF without pages, whose fonts measure text for layout (fpdf needs a current font to measure, and selecting one on pdf writes to its current page)
+	fonts       *fonts
+	senderLines []string // the letterhead, ready to draw
+	returnLine  string   // the footer: the sender's lines joined with ", ", cut to the text width
+}
+
+// newRenderer returns a renderer on a new A4 PDF with the fonts embedded, or an error when the
+// sender's address has a character the fonts cannot draw.
+func newRenderer(fs *fonts, sender string) (*renderer, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetMargins(marginLeft, letterheadY, marginLeft)
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetCellMargin(0)
 	pdf.SetCreator("dispatch", false)
-	r := &renderer{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor(""), cache: map[rune]string{}}
-	senderLines := splitLines(sender)
-	returnLine := strings.Join(senderLines, ", ")
+	fs.register(pdf)
+	measure := fpdf.New("P", "mm", "A4", "")
+	measure.SetCellMargin(0)
+	fs.register(measure)
+	r := &renderer{pdf: pdf, measure: measure, fonts: fs}
+	for _, line := range splitLines(sender) {
+		t, err := fs.regular.text(line, false)
+		if err != nil {
+			return nil, fmt.Errorf("sender address: %w", err)
+		}
+		r.senderLines = append(r.senderLines, t)
+	}
+	measure.SetFont(fs.regular.family, fs.regular.style, returnLineSize)
+	if rl := measure.SplitText(strings.Join(r.senderLines, ", "), textWidth); len(rl) > 0 {
+		r.returnLine = rl[0] // cut to the text width
+	}
+	if err := pdf.Error(); err != nil {
+		return nil, err
+	}
+	return r, measure.Error()
+}
+
+// renderPDF lays out and draws letters, one A4 page each in the order given, skipping a letter that
+// cannot be printed (see layout). It returns the letters drawn and the ones skipped, or an error
+// that spoils the whole PDF (the context ended, fpdf failed).
+func (r *renderer) renderPDF(ctx context.Context, letters []worker.Letter) (printed []worker.Letter, failed []LetterFailure, err error) {
 	for i, l := range letters {
 		if i%100 == 0 {
 			if err := ctx.Err(); err != nil {
-				return err
+				return nil, nil, err
 			}
 		}
-		if err := r.letter(senderLines, returnLine, l); err != nil {
-			return fmt.Errorf("letter %d (delivery %d): %w", i+1, l.DeliveryID, err)
+		page, err := r.layout(l)
+		if err != nil {
+			failed = append(failed, LetterFailure{DeliveryID: l.DeliveryID, MemberID: l.Member.ID, Reason: err.Error()})
+			continue
 		}
-		if err := pdf.Error(); err != nil {
-			return fmt.Errorf("letter %d (delivery %d): %w", i+1, l.DeliveryID, err)
+		r.draw(page)
+		if err := r.pdf.Error(); err != nil {
+			return nil, nil, fmt.Errorf("letter %d (delivery %d): %w", i+1, l.DeliveryID, err)
+		}
+		printed = append(printed, l)
+	}
+	return printed, failed, nil
+}
+
+// page is one letter laid out, every text ready for fpdf in its font.
+type page struct {
+	address    []string   // address rows, each fitting addressWidth
+	heading    []string   // title rows
+	paragraphs [][]string // body rows, a slice a paragraph
+	bodySize   float64    // body font size (pt)
+	bodyLine   float64    // body line height (mm)
+	bodyTop    float64    // where the body starts (mm)
+	couponText string     // label above the coupon code
+	coupon     string     // coupon code; "" for none
+}
+
+// layout lays a letter out without drawing it. It fails, with a reason that quotes nothing of the
+// member's data, when a text has a character the fonts cannot draw, when the address needs more
+// rows than the window holds, or when the text does not fit on the page even at the smallest size.
+func (r *renderer) layout(l worker.Letter) (*page, error) {
+	pdf, fs := r.measure, r.fonts
+	p := &page{}
+
+	pdf.SetFont(fs.regular.family, fs.regular.style, addressSize)
+	for _, f := range addressFields(l.Member) {
+		for _, line := range f.lines {
+			t, err := fs.regular.text(line, false)
+			if err != nil {
+				return nil, fmt.Errorf("the %s has %w", f.name, err)
+			}
+			p.address = append(p.address, pdf.SplitText(t, addressWidth)...)
 		}
 	}
-	return pdf.Output(out)
+	if len(p.address) > addressMaxRows {
+		return nil, fmt.Errorf("the address needs %d lines in the envelope window, at most %d fit", len(p.address), addressMaxRows)
+	}
+
+	title, err := fs.bold.text(strings.TrimSpace(l.Content.Title), false)
+	if err != nil {
+		return nil, fmt.Errorf("the title has %w", err)
+	}
+	pdf.SetFont(fs.bold.family, fs.bold.style, headingSize)
+	p.heading = pdf.SplitText(title, textWidth)
+	p.bodyTop = headingY + float64(len(p.heading))*headingLine
+	if len(p.heading) > 0 {
+		p.bodyTop += headingGap
+	}
+
+	var paragraphs []string
+	for _, para := range paragraphBreak.Split(strings.TrimSpace(l.Content.Text), -1) {
+		t, err := fs.regular.text(strings.TrimSpace(para), true)
+		if err != nil {
+			return nil, fmt.Errorf("the text has %w", err)
+		}
+		if t = strings.TrimSpace(t); t != "" {
+			paragraphs = append(paragraphs, t)
+		}
+	}
+	if l.CouponCode != "" {
+		if p.coupon, err = fs.mono.text(l.CouponCode, false); err != nil {
+			return nil, fmt.Errorf("the coupon code has %w", err)
+		}
+		label, ok := couponLabels[l.Member.Language]
+		if !ok {
+			label = couponLabels[campaigns.English]
+		}
+		p.couponText = label
+	}
+
+	// The largest body size that fits above the coupon block (or the bottom margin).
+	bottom := bodyBottom
+	if p.coupon != "" {
+		bottom = bodyBottomCoupon
+	}
+	for _, size := range bodySizes {
+		pdf.SetFont(fs.regular.family, fs.regular.style, size)
+		p.bodySize, p.bodyLine = size, size*0.5 // 11 pt -> 5.5 mm
+		p.paragraphs = p.paragraphs[:0]
+		height := 0.0
+		for _, para := range paragraphs {
+			lines := pdf.SplitText(para, textWidth)
+			p.paragraphs = append(p.paragraphs, lines)
+			height += float64(len(lines))*p.bodyLine + p.bodyLine/2
+		}
+		if p.bodyTop+height <= bottom {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("the letter's text does not fit on one page even at %g pt", bodySizes[len(bodySizes)-1])
 }
 
-// renderer draws letters on one PDF, translating text to cp1252 for the core fonts.
-type renderer struct {
-	pdf   *fpdf.Fpdf
-	tr    func(string) string
-	cache map[rune]string // cp1252-safe replacement of runes outside cp1252
-}
-
-// letter draws one letter on a new page.
-func (r *renderer) letter(senderLines []string, returnLine string, l worker.Letter) error {
-	pdf := r.pdf
+// draw draws a laid-out letter on a new page.
+func (r *renderer) draw(p *page) {
+	pdf, fs := r.pdf, r.fonts
 	pdf.AddPage()
 
 	// Letterhead, top left, outside the window.
-	pdf.SetFont("Helvetica", "", letterheadSize)
-	for i, line := range senderLines {
+	pdf.SetFont(fs.regular.family, fs.regular.style, letterheadSize)
+	for i, line := range r.senderLines {
 		pdf.SetXY(marginLeft, letterheadY+float64(i)*letterheadLine)
-		pdf.CellFormat(80, letterheadLine, r.text(line), "", 0, "L", false, 0, "")
+		pdf.CellFormat(80, letterheadLine, line, "", 0, "L", false, 0, "")
 	}
 
-	// Return line, small, at the top of the window; cut to the window's width.
-	pdf.SetFont("Helvetica", "", returnLineSize)
-	if rl := pdf.SplitLines([]byte(r.text(returnLine)), windowWidth); len(rl) > 0 {
-		pdf.SetXY(windowX, returnLineY)
-		pdf.CellFormat(windowWidth, returnLineH, string(rl[0]), "", 0, "L", false, 0, "")
+	// Recipient address, alone in the window.
+	pdf.SetFont(fs.regular.family, fs.regular.style, addressSize)
+	for i, row := range p.address {
+		pdf.SetXY(addressX, addressY+float64(i)*addressLine)
+		pdf.CellFormat(addressWidth, addressLine, row, "", 0, "L", false, 0, "")
 	}
 
-	// Recipient address.
-	pdf.SetFont("Helvetica", "", addressSize)
-	var rows [][]byte
-	for _, line := range addressLines(l.Member) {
-		rows = append(rows, pdf.SplitLines([]byte(r.text(line)), windowWidth)...)
-	}
-	if len(rows) > addressMaxRows {
-		return fmt.Errorf("address needs %d lines in the envelope window, at most %d fit", len(rows), addressMaxRows)
-	}
-	for i, row := range rows {
-		pdf.SetXY(windowX, addressY+float64(i)*addressLine)
-		pdf.CellFormat(windowWidth, addressLine, string(row), "", 0, "L", false, 0, "")
-	}
-
-	// Title and body: the largest body size that fits above the coupon block (or the bottom margin).
-	bottom := bodyBottom
-	if l.CouponCode != "" {
-		bottom = bodyBottomCoupon
-	}
-	pdf.SetFont("Helvetica", "B", headingSize)
-	heading := pdf.SplitLines([]byte(r.text(strings.TrimSpace(l.Content.Title))), textWidth)
-	top := headingY + float64(len(heading))*headingLine
-	if len(heading) > 0 {
-		top += headingGap
-	}
-	var paragraphs [][][]byte
-	var size, line float64
-	for _, size = range bodySizes {
-		pdf.SetFont("Helvetica", "", size)
-		line = size * 0.5 // 11 pt -> 5.5 mm
-		paragraphs = paragraphs[:0]
-		height := 0.0
-		for _, p := range paragraphBreak.Split(strings.TrimSpace(l.Content.Text), -1) {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
-			}
-			lines := pdf.SplitLines([]byte(r.text(p)), textWidth)
-			paragraphs = append(paragraphs, lines)
-			height += float64(len(lines))*line + line/2
-		}
-		if top+height <= bottom {
-			break
-		}
-		if size == bodySizes[len(bodySizes)-1] {
-			return fmt.Errorf("letter text does not fit on one page even at %g pt", size)
-		}
-	}
-	pdf.SetFont("Helvetica", "B", headingSize)
-	for i, h := range heading {
+	pdf.SetFont(fs.bold.family, fs.bold.style, headingSize)
+	for i, h := range p.heading {
 		pdf.SetXY(marginLeft, headingY+float64(i)*headingLine)
-		pdf.CellFormat(textWidth, headingLine, string(h), "", 0, "L", false, 0, "")
+		pdf.CellFormat(textWidth, headingLine, h, "", 0, "L", false, 0, "")
 	}
-	pdf.SetFont("Helvetica", "", size)
-	y := top
-	for _, p := range paragraphs {
-		for _, ln := range p {
+	pdf.SetFont(fs.regular.family, fs.regular.style, p.bodySize)
+	y := p.bodyTop
+	for _, para := range p.paragraphs {
+		for _, ln := range para {
 			pdf.SetXY(marginLeft, y)
-			pdf.CellFormat(textWidth, line, string(ln), "", 0, "L", false, 0, "")
-			y += line
+			pdf.CellFormat(textWidth, p.bodyLine, ln, "", 0, "L", false, 0, "")
+			y += p.bodyLine
 		}
-		y += line / 2
+		y += p.bodyLine / 2
 	}
 
-	if l.CouponCode != "" {
-		r.coupon(l.CouponCode, l.Member.Language)
+	if p.coupon != "" {
+		r.coupon(p.couponText, p.coupon)
 	}
-	return nil
+
+	// Return line, small, at the foot of the page.
+	pdf.SetFont(fs.regular.family, fs.regular.style, returnLineSize)
+	pdf.SetXY(marginLeft, returnLineY)
+	pdf.CellFormat(textWidth, returnLineH, r.returnLine, "", 0, "L", false, 0, "")
 }
 
 // coupon draws the coupon block: a label, the code in large type, and the code as a Code 128
 // barcode drawn as vector bars (left out when the code cannot be encoded in Code 128).
-func (r *renderer) coupon(code string, lang campaigns.Language) {
-	pdf := r.pdf
-	label, ok := couponLabels[lang]
-	if !ok {
-		label = couponLabels[campaigns.English]
-	}
-	pdf.SetFont("Helvetica", "", couponLabelSize)
+func (r *renderer) coupon(label, code string) {
+	pdf, fs := r.pdf, r.fonts
+	pdf.SetFont(fs.regular.family, fs.regular.style, couponLabelSize)
 	pdf.SetXY(marginLeft, couponY)
-	pdf.CellFormat(textWidth, 4, r.text(label), "", 0, "L", false, 0, "")
-	pdf.SetFont("Courier", "B", couponCodeSize)
+	pdf.CellFormat(textWidth, 4, label, "", 0, "L", false, 0, "")
+	pdf.SetFont(fs.mono.family, fs.mono.style, couponCodeSize)
 	pdf.SetXY(marginLeft, couponY+4)
-	pdf.CellFormat(textWidth, 9, r.text(code), "", 0, "L", false, 0, "")
+	pdf.CellFormat(textWidth, 9, code, "", 0, "L", false, 0, "")
 
 	bc, err := code128.Encode(code)
 	if err != nil {
@@ -249,21 +322,29 @@ func dark(c color.Color) bool {
 	return red < 0x8000
 }
 
-// addressLines returns the recipient block: name, street, postal code and city, and the country
-// when it is not Finland (FI, or AX for Åland, or empty).
-func addressLines(m campaigns.Member) []string {
-	lines := []string{fullName(m.FirstName, m.LastName)}
-	lines = append(lines, splitLines(m.Street)...)
-	lines = append(lines, strings.TrimSpace(strings.TrimSpace(m.PostalCode)+" "+strings.TrimSpace(m.City)))
+// addressField is one part of the recipient block, named for a failure's reason.
+type addressField struct {
+	name  string
+	lines []string
+}
+
+// addressFields returns the recipient block: name, street, postal code and post town (in capitals,
+// as Posti asks), and the country in capitals when it is not Finland (FI, or AX for Åland, or empty).
+func addressFields(m campaigns.Member) []addressField {
+	fields := []addressField{
+		{"name", []string{fullName(m.FirstName, m.LastName)}},
+		{"street", splitLines(m.Street)},
+		{"postal code or post town", []string{strings.TrimSpace(strings.TrimSpace(m.PostalCode) + " " + strings.ToUpper(strings.TrimSpace(m.City)))}},
+	}
 	switch c := strings.ToUpper(strings.TrimSpace(m.Country)); c {
 	case "", "FI", "FIN", "FINLAND", "SUOMI", "AX":
 	default:
 		if name, ok := countryNames[c]; ok {
 			c = name
 		}
-		lines = append(lines, c)
+		fields = append(fields, addressField{"country", []string{c}})
 	}
-	return lines
+	return fields
 }
 
 // splitLines splits s into its non-empty trimmed lines.
@@ -275,61 +356,4 @@ func splitLines(s string) []string {
 		}
 	}
 	return out
-}
-
-// text returns s encoded in cp1252 for the core fonts: characters cp1252 has are kept, letters with
-// diacritics it lacks lose them (ő -> o), anything else becomes '?'. Tabs become spaces; newlines
-// are kept for the line splitter.
-func (r *renderer) text(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, c := range s {
-		switch {
-		case c == '\n':
-			b.WriteRune(c)
-		case c == '\t' || c == '\r':
-			b.WriteByte(' ')
-		case c < 0x80 && !unicode.IsControl(c):
-			b.WriteRune(c)
-		default:
-			rep, ok := r.cache[c]
-			if !ok {
-				rep = cp1252Safe(c)
-				r.cache[c] = rep
-			}
-			b.WriteString(rep)
-		}
-	}
-	return r.tr(b.String())
-}
-
-// cp1252Safe returns c when cp1252 has it, else its base letters without diacritics when cp1252 has
-// those, else "?".
-func cp1252Safe(c rune) string {
-	if inCP1252(c) {
-		return string(c)
-	}
-	var b strings.Builder
-	for _, d := range norm.NFD.String(string(c)) {
-		switch {
-		case unicode.Is(unicode.Mn, d):
-		case inCP1252(d):
-			b.WriteRune(d)
-		default:
-			return "?"
-		}
-	}
-	if b.Len() == 0 {
-		return "?"
-	}
-	return b.String()
-}
-
-// inCP1252 reports whether c is a printable character of Windows-1252.
-func inCP1252(c rune) bool {
-	if unicode.IsControl(c) {
-		return false
-	}
-	_, ok := charmap.Windows1252.EncodeRune(c)
-	return ok
 }

@@ -160,3 +160,8 @@ GROUP BY channel, reason
 -- Members (still in the register) who were sent the campaign on any channel, in any run.
 SELECT count(DISTINCT d.member_id) FROM deliveries d JOIN runs r ON r.id = d.run_id
 WHERE r.campaign_id = $1 AND d.status = 'sent'
+
+-- name: member-reach
+-- Whether the member may be reached on the channel now, by rule 2 of the register (the member_reach
+-- view the selection and the workers use): NULL when they may, else the reason.
+SELECT reason FROM member_reach WHERE member_id = $1 AND channel = $2

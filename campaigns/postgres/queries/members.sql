@@ -1,5 +1,6 @@
 -- name: import-create-staging
--- The staging table for one import. NULL means "no change" for a known member.
+-- The staging table for one import. NULL means "no change" for a known member. phone_sms is set
+-- exactly when phone is (whether the number can take an SMS, from campaigns/phone).
 CREATE TEMP TABLE import_members (
   line              integer NOT NULL,
   external_id       text NOT NULL,
@@ -7,6 +8,7 @@ CREATE TEMP TABLE import_members (
   last_name         text,
   email             text,
   phone             text,
+  phone_sms         boolean,
   street            text,
   postal_code       text,
   city              text,
@@ -23,12 +25,15 @@ CREATE TEMP TABLE import_members (
 CREATE UNIQUE INDEX ON import_members (external_id); ANALYZE import_members
 
 -- name: import-update-members
--- Only rows that change something are touched, so a re-import leaves updated_at alone.
+-- Only rows that change something are touched, so a re-import leaves updated_at alone. phone_sms
+-- goes with the phone: a row with a phone sets both (a re-import thus corrects a number stored by an
+-- older normaliser, and the backfilled phone_sms), a row without one leaves both.
 UPDATE members m SET
   first_name        = coalesce(i.first_name, m.first_name),
   last_name         = coalesce(i.last_name, m.last_name),
   email             = coalesce(i.email, m.email),
   phone             = coalesce(i.phone, m.phone),
+  phone_sms         = CASE WHEN i.phone IS NULL THEN m.phone_sms ELSE i.phone_sms END,
   street            = coalesce(i.street, m.street),
   postal_code       = coalesce(i.postal_code, m.postal_code),
   city              = coalesce(i.city, m.city),
@@ -40,19 +45,20 @@ UPDATE members m SET
 FROM import_members i
 WHERE m.external_id = i.external_id
   AND (coalesce(i.first_name, m.first_name), coalesce(i.last_name, m.last_name),
-       coalesce(i.email, m.email), coalesce(i.phone, m.phone), coalesce(i.street, m.street),
+       coalesce(i.email, m.email), coalesce(i.phone, m.phone),
+       CASE WHEN i.phone IS NULL THEN m.phone_sms ELSE i.phone_sms END, coalesce(i.street, m.street),
        coalesce(i.postal_code, m.postal_code), coalesce(i.city, m.city),
        coalesce(i.country, m.country), coalesce(i.language, m.language),
        coalesce(i.address_protected, m.address_protected), coalesce(i.deceased, m.deceased))
       IS DISTINCT FROM
-      (m.first_name, m.last_name, m.email, m.phone, m.street, m.postal_code, m.city, m.country,
+      (m.first_name, m.last_name, m.email, m.phone, m.phone_sms, m.street, m.postal_code, m.city, m.country,
        m.language, m.address_protected, m.deceased)
 RETURNING m.id
 
 -- name: import-insert-members
-INSERT INTO members (external_id, first_name, last_name, email, phone, street, postal_code, city,
-                     country, language, address_protected, deceased)
-SELECT external_id, coalesce(first_name, ''), coalesce(last_name, ''), email, phone,
+INSERT INTO members (external_id, first_name, last_name, email, phone, phone_sms, street, postal_code,
+                     city, country, language, address_protected, deceased)
+SELECT external_id, coalesce(first_name, ''), coalesce(last_name, ''), email, phone, phone_sms,
        coalesce(street, ''), coalesce(postal_code, ''), coalesce(city, ''), coalesce(country, 'FI'),
        coalesce(language, 'fi'), coalesce(address_protected, false), coalesce(deceased, false)
 FROM import_members
@@ -116,7 +122,7 @@ WHERE m.id = $1 AND ((s.channel = 'email' AND s.key = m.email_key)
 ORDER BY s.channel
 
 -- name: member-audit
-SELECT id, at, actor, action, member_id, details::text AS details
+SELECT id, at, actor, action, member_id, member_external_id, details::text AS details
 FROM audit_log WHERE member_id = $1 ORDER BY id
 
 -- name: erase-suppress
@@ -157,6 +163,6 @@ UPDATE deliveries SET member_id = NULL, consent_event_id = NULL WHERE member_id 
 DELETE FROM members WHERE id = $1
 
 -- name: import-copy
-COPY import_members (line, external_id, first_name, last_name, email, phone, street, postal_code, city,
-                     country, language, email_consent, sms_consent, postal_objection, address_protected,
-                     deceased) FROM STDIN
+COPY import_members (line, external_id, first_name, last_name, email, phone, phone_sms, street,
+                     postal_code, city, country, language, email_consent, sms_consent, postal_objection,
+                     address_protected, deceased) FROM STDIN

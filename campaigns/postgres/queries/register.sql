@@ -9,11 +9,19 @@ FROM current_consents c JOIN consent_events e ON e.id = c.event_id
 WHERE c.member_id = $1 AND c.channel = $2
 
 -- name: insert-audit
-INSERT INTO audit_log (actor, action, member_id, details) VALUES ($1, $2, $3, $4)
+-- $5, the member's external id, is looked up when not given (a member who is still in the register).
+INSERT INTO audit_log (actor, action, member_id, details, member_external_id)
+VALUES ($1, $2, $3, $4, coalesce($5, (SELECT external_id FROM members WHERE id = $3)))
 
 -- name: list-audit
-SELECT id, at, actor, action, member_id, details::text AS details
-FROM audit_log WHERE at >= $1 ORDER BY id
+-- $1 since, $2 until (NULL: now), $3 member's external id, $4 actor, $5 action: NULL matches all.
+SELECT id, at, actor, action, member_id, member_external_id, details::text AS details
+FROM audit_log
+WHERE at >= $1 AND ($2::timestamptz IS NULL OR at < $2)
+  AND ($3::text IS NULL OR member_external_id = $3)
+  AND ($4::text IS NULL OR actor = $4)
+  AND ($5::text IS NULL OR action = $5)
+ORDER BY id
 
 -- name: insert-user
 INSERT INTO users (name, role, token_hash) VALUES ($1, $2, $3)
