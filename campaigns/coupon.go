@@ -39,6 +39,14 @@ func NewCouponCode() (string, error) {
 	return string(out), nil
 }
 
+// CouponValidUntil returns the last instant a coupon issued at issued is valid: the end of the day
+// validDays days after the issue day, in loc (DISPATCH_TIMEZONE). A code issued on 30 November for 30
+// days is valid through 30 December, to 23:59:59.999999 that evening: the day the message names.
+func CouponValidUntil(issued time.Time, validDays int, loc *time.Location) time.Time {
+	y, m, d := issued.In(loc).Date()
+	return time.Date(y, m, d+validDays+1, 0, 0, 0, 0, loc).Add(-time.Microsecond)
+}
+
 // Coupon is one issued coupon code with its redemption, if any. MemberID is nil once the member
 // is erased: the ledger keeps the code without the person.
 type Coupon struct {
@@ -51,6 +59,9 @@ type Coupon struct {
 	Discount         string     `json:"discount" db:"discount"`
 	IssuedAt         time.Time  `json:"issued_at" db:"issued_at"`
 	ValidUntil       time.Time  `json:"valid_until" db:"valid_until"`
+	// ValidThrough is the last day the code is valid, in DISPATCH_TIMEZONE, as the message names it
+	// ("2026-12-30"); ValidUntil is the last instant of that day.
+	ValidThrough     string     `json:"valid_through,omitempty" db:"-"`
 	RedeemedAt       *time.Time `json:"redeemed_at,omitempty" db:"redeemed_at"`
 	RedeemedStore    *string    `json:"redeemed_store,omitempty" db:"redeemed_store"`
 	RedeemedOrderRef *string    `json:"redeemed_order_ref,omitempty" db:"redeemed_order_ref"`

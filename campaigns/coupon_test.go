@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCouponCodes(t *testing.T) {
@@ -66,6 +67,32 @@ func TestUnsubscribeTokens(t *testing.T) {
 	for _, b := range bad {
 		if _, err := VerifyUnsubscribe(secret, b); !errors.Is(err, ErrInvalid) {
 			t.Errorf("token %q accepted: %v", b, err)
+		}
+	}
+}
+
+func TestCouponValidUntilIsTheEndOfTheLastDay(t *testing.T) {
+	helsinki, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		issued string
+		days   int
+		want   string
+	}{
+		// Late in the evening in Helsinki, already the next day in Helsinki than in UTC.
+		{"2026-11-30T21:30:00Z", 30, "2026-12-30T23:59:59.999999+02:00"},
+		{"2026-11-30T22:10:00Z", 30, "2026-12-31T23:59:59.999999+02:00"},
+		// Across the change to summer time: the last day ends at its own midnight.
+		{"2026-03-01T08:00:00Z", 30, "2026-03-31T23:59:59.999999+03:00"},
+		{"2026-10-20T08:00:00Z", 7, "2026-10-27T23:59:59.999999+02:00"},
+		{"2026-12-31T12:00:00Z", 1, "2027-01-01T23:59:59.999999+02:00"},
+	} {
+		issued, _ := time.Parse(time.RFC3339, c.issued)
+		got := CouponValidUntil(issued, c.days, helsinki).Format("2006-01-02T15:04:05.999999Z07:00")
+		if got != c.want {
+			t.Errorf("issued %s for %d days: valid until %s, want %s", c.issued, c.days, got, c.want)
 		}
 	}
 }

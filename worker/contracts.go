@@ -78,7 +78,7 @@ type Store interface {
 	// and whether its run still sends.
 	Recheck(ctx context.Context, deliveryIDs []int64) ([]campaigns.Recheck, error)
 	// IssueCoupons gives each delivery its coupon code, once: a delivery that has one keeps it.
-	IssueCoupons(ctx context.Context, deliveryIDs []int64, discount string, validDays int, newCode func() (string, error)) (map[int64]campaigns.IssuedCoupon, error)
+	IssueCoupons(ctx context.Context, deliveryIDs []int64, discount string, validUntil time.Time, newCode func() (string, error)) (map[int64]campaigns.IssuedCoupon, error)
 	// MarkSent records messages sent, in one statement.
 	MarkSent(ctx context.Context, sent []campaigns.Sent) error
 	// MarkFailed records a delivery failed for good, with the reason.

@@ -528,3 +528,40 @@ func TestUnprintableLettersFailAndTheRestAreSent(t *testing.T) {
 	}
 	g.wantBatch(t, true)
 }
+
+// A coupon is valid to the end of the day its message names, in DISPATCH_TIMEZONE: the ledger's
+// valid_until is 23:59:59.999999 there, valid_days after the day it was issued, and the message
+// names that day. (A code issued "for 30 days" used to be refused on the evening of its last day.)
+func TestCouponValidToTheEndOfTheDayTheMessageNames(t *testing.T) {
+	t.Parallel()
+	helsinki, err := time.LoadLocation("Europe/Helsinki")
+	pgtest.Must(t, "zone", err)
+	f := newRun(t, 2, couponMail)
+	sender := newRecordingSender()
+	w := newWorker(t, f, worker.Config{Timezone: helsinki}, sender, nil, nil)
+	if err := f.work(t, w); err != nil {
+		t.Fatalf("process: %v", err)
+	}
+	var rows []struct {
+		DeliveryID int64     `db:"delivery_id"`
+		IssuedAt   time.Time `db:"issued_at"`
+		ValidUntil time.Time `db:"valid_until"`
+	}
+	pgtest.Must(t, "coupons", f.store.DB().Select(&rows, `SELECT delivery_id, issued_at, valid_until FROM coupons ORDER BY delivery_id`))
+	if len(rows) != 2 {
+		t.Fatalf("%d coupons", len(rows))
+	}
+	for _, r := range rows {
+		until := r.ValidUntil.In(helsinki)
+		lastDay := r.IssuedAt.In(helsinki).AddDate(0, 0, couponMail.Coupon.ValidDays)
+		if h, m, s := until.Clock(); h != 23 || m != 59 || s != 59 || until.Nanosecond() != 999999000 {
+			t.Errorf("delivery %d: valid until %s, want the last microsecond of a day in Helsinki", r.DeliveryID, until)
+		}
+		if until.Format(time.DateOnly) != lastDay.Format(time.DateOnly) {
+			t.Errorf("delivery %d: issued %s, valid through %s, want %s", r.DeliveryID, r.IssuedAt.In(helsinki), until.Format(time.DateOnly), lastDay.Format(time.DateOnly))
+		}
+		if text := sender.messages(r.DeliveryID)[0].Content.Text; !strings.Contains(text, until.Format("2.1.2006")) {
+			t.Errorf("delivery %d: the message does not name the last day %s:\n%s", r.DeliveryID, until.Format("2.1.2006"), text)
+		}
+	}
+}

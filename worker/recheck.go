@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
 )
@@ -66,5 +67,6 @@ func (w *Worker) issueCoupons(ctx context.Context, run campaigns.Run, send []cam
 	for i, d := range send {
 		ids[i] = d.ID
 	}
-	return w.store.IssueCoupons(ctx, ids, run.Spec.Coupon.Discount, run.Spec.Coupon.ValidDays, campaigns.NewCouponCode)
+	validUntil := campaigns.CouponValidUntil(time.Now(), run.Spec.Coupon.ValidDays, w.cfg.Timezone)
+	return w.store.IssueCoupons(ctx, ids, run.Spec.Coupon.Discount, validUntil, campaigns.NewCouponCode)
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// QuietHours is when no SMS is sent: a batch met in them is given back until the morning. Zero:
 	// never quiet.
 	QuietHours campaigns.QuietHours
+	// Timezone is DISPATCH_TIMEZONE: a coupon is valid to the end of its last day there. Default
+	// Europe/Helsinki.
+	Timezone *time.Location
 }
 
 // Validate fills the defaults. Every field has a usable zero value, so it never fails; it returns an
@@ -53,6 +56,13 @@ func (c *Config) Validate() error {
 	}
 	if c.CheckEvery <= 0 {
 		c.CheckEvery = 20
+	}
+	if c.Timezone == nil {
+		loc, err := time.LoadLocation("Europe/Helsinki")
+		if err != nil {
+			return fmt.Errorf("worker: Timezone: %w", err)
+		}
+		c.Timezone = loc
 	}
 	return nil
 }

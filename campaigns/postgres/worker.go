@@ -84,8 +84,9 @@ func (s *Store) Recheck(ctx context.Context, deliveryIDs []int64) ([]campaigns.R
 
 // IssueCoupons gives every delivery a coupon code, once: a delivery that has one keeps it, so a
 // retried task gets the same codes. newCode draws codes; collisions with existing codes are drawn
-// again. It returns the codes by delivery id.
-func (s *Store) IssueCoupons(ctx context.Context, deliveryIDs []int64, discount string, validDays int, newCode func() (string, error)) (map[int64]campaigns.IssuedCoupon, error) {
+// again. New codes are valid until validUntil (campaigns.CouponValidUntil). It returns the codes by
+// delivery id.
+func (s *Store) IssueCoupons(ctx context.Context, deliveryIDs []int64, discount string, validUntil time.Time, newCode func() (string, error)) (map[int64]campaigns.IssuedCoupon, error) {
 	out := make(map[int64]campaigns.IssuedCoupon, len(deliveryIDs))
 	missing := deliveryIDs
 	for attempt := 0; len(missing) > 0; attempt++ {
@@ -101,7 +102,7 @@ func (s *Store) IssueCoupons(ctx context.Context, deliveryIDs []int64, discount 
 			codes[i] = c
 		}
 		var got []campaigns.IssuedCoupon
-		if err := s.selectPrepared(ctx, &got, "issue-coupons", pq.Array(missing), pq.Array(codes), discount, validDays); err != nil {
+		if err := s.selectPrepared(ctx, &got, "issue-coupons", pq.Array(missing), pq.Array(codes), discount, validUntil); err != nil {
 			return nil, fmt.Errorf("issue coupons: %w", err)
 		}
 		if len(got) < len(missing) {

@@ -163,7 +163,7 @@ func (s *Service) previewCoupon(spec campaigns.Spec) *campaigns.IssuedCoupon {
 	if spec.Coupon == nil {
 		return nil
 	}
-	return &campaigns.IssuedCoupon{Code: PreviewCode, ValidUntil: s.cfg.Now().AddDate(0, 0, spec.Coupon.ValidDays)}
+	return &campaigns.IssuedCoupon{Code: PreviewCode, ValidUntil: campaigns.CouponValidUntil(s.cfg.Now(), spec.Coupon.ValidDays, s.cfg.Timezone)}
 }
 
 // Preview is what a member would get from a campaign on a channel, and whether they would get it.

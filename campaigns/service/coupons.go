@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
 )
@@ -12,7 +13,16 @@ func (s *Service) Coupon(ctx context.Context, actor campaigns.User, code string)
 	if err := allow(actor, "look up a coupon", campaigns.RoleMarketer); err != nil {
 		return campaigns.Coupon{}, err
 	}
-	return s.store.Coupon(ctx, code)
+	c, err := s.store.Coupon(ctx, code)
+	return s.withDay(c), err
+}
+
+// withDay names the coupon's last day in DISPATCH_TIMEZONE.
+func (s *Service) withDay(c campaigns.Coupon) campaigns.Coupon {
+	if !c.ValidUntil.IsZero() {
+		c.ValidThrough = c.ValidUntil.In(s.cfg.Timezone).Format(time.DateOnly)
+	}
+	return c
 }
 
 // RedeemCoupon records the use of a code at a store with an order reference. A code redeems once:
@@ -23,7 +33,8 @@ func (s *Service) RedeemCoupon(ctx context.Context, actor campaigns.User, code, 
 		return campaigns.Coupon{}, err
 	}
 	a := entry(actor, campaigns.AuditCouponRedeem).With("store", store).With("order_ref", orderRef)
-	return s.store.RedeemCoupon(ctx, code, store, orderRef, a, s.cfg.Timezone)
+	c, err := s.store.RedeemCoupon(ctx, code, store, orderRef, a, s.cfg.Timezone)
+	return s.withDay(c), err
 }
 
 // CouponCodes returns up to limit codes issued for a campaign, oldest first. Marketers.

@@ -233,7 +233,7 @@ func (a *app) composer() (*compose.Composer, error) {
 		return nil, err
 	}
 	return compose.New(compose.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(secret),
-		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: compose.DomainOf(a.cfg.MailFrom)}, r)
+		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: compose.DomainOf(a.cfg.MailFrom), Timezone: a.cfg.Timezone}, r)
 }
 
 // testMailer sends test messages by SMTP, connecting on the first one.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -58,9 +59,9 @@ func (a *app) couponsCommand() *cobra.Command {
 
 func (a *app) describeCoupon(c campaigns.Coupon) string {
 	tz := a.cfg.Timezone
-	s := fmt.Sprintf("coupon %s\n  campaign %d (%s), run %d, channel %s\n  discount %s, issued %s, valid until %s\n",
+	s := fmt.Sprintf("coupon %s\n  campaign %d (%s), run %d, channel %s\n  discount %s, issued %s, valid through %s (to 23:59 %s)\n",
 		c.Code, c.CampaignID, c.CampaignName, c.RunID, c.Channel, c.Discount,
-		c.IssuedAt.In(tz).Format("2006-01-02 15:04"), c.ValidUntil.In(tz).Format("2006-01-02 15:04"))
+		c.IssuedAt.In(tz).Format("2006-01-02 15:04"), c.ValidUntil.In(tz).Format(time.DateOnly), tz)
 	if c.MemberID != nil {
 		s += fmt.Sprintf("  member %d\n", *c.MemberID)
 	} else {

@@ -17,6 +17,8 @@ import (
 
 func TestPreviewTestSendAndCoupons(t *testing.T) {
 	t.Parallel()
+	helsinki, err := time.LoadLocation("Europe/Helsinki")
+	pgtest.Must(t, "zone", err)
 	s := newSystem(t)
 	s.members(2)
 	id := s.campaign(couponCampaign)
@@ -66,7 +68,10 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	pgtest.Must(t, "code", db.Get(&code, `SELECT c.code FROM coupons c JOIN members m ON m.id = c.member_id WHERE m.external_id = 'E1'`))
 	pgtest.Must(t, "code", db.Get(&other, `SELECT c.code FROM coupons c JOIN members m ON m.id = c.member_id WHERE m.external_id = 'E2'`))
 
-	if out := s.must("coupons", "show", strings.ToLower(strings.ReplaceAll(code, "-", ""))); !strings.Contains(out, "coupon "+code) || !strings.Contains(out, "not redeemed") {
+	var issued time.Time
+	pgtest.Must(t, "issued", db.Get(&issued, `SELECT issued_at FROM coupons WHERE code = $1`, code))
+	if out := s.must("coupons", "show", strings.ToLower(strings.ReplaceAll(code, "-", ""))); !strings.Contains(out, "coupon "+code) || !strings.Contains(out, "not redeemed") ||
+		!strings.Contains(out, "valid through "+issued.In(helsinki).AddDate(0, 0, 30).Format(time.DateOnly)+" (to 23:59 Europe/Helsinki)") {
 		t.Fatalf("coupons show (typed in lower case without dashes):\n%s", out)
 	}
 	if out := s.must("coupons", "redeem", code, "--store", "Jack's Mood Kamppi", "--order", "ORD-77"); !strings.HasPrefix(out, "coupon "+code+" redeemed at ") {
@@ -79,7 +84,7 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	if out := s.must("coupons", "show", code, "--json"); !strings.Contains(out, `"redeemed_order_ref":"ORD-77"`) {
 		t.Fatalf("show after redemption: %s", out)
 	}
-	_, err := db.Exec(`UPDATE coupons SET valid_until = now() - interval '1 day' WHERE code = $1`, other)
+	_, err = db.Exec(`UPDATE coupons SET valid_until = now() - interval '1 day' WHERE code = $1`, other)
 	pgtest.Must(t, "expire", err)
 	if _, errOut, exit := s.run("coupons", "redeem", other); exit != 1 || !strings.Contains(errOut, "expired on ") {
 		t.Fatalf("expired code: exit %d %q", exit, errOut)

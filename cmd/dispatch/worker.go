@@ -97,7 +97,7 @@ func (a *app) runWorker(ctx context.Context, s worker.Store, o workerOptions) er
 		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
 		campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
 	})
-	w, err := worker.New(worker.Config{LeaseTTL: o.lease, QuietHours: o.quiet},
+	w, err := worker.New(worker.Config{LeaseTTL: o.lease, QuietHours: o.quiet, Timezone: a.cfg.Timezone},
 		s, senders, printer, composer, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/templates"
@@ -37,12 +38,21 @@ type Config struct {
 	Secret []byte
 	// MessageIDDomain is the domain of Message-IDs. Default "dispatch.local".
 	MessageIDDomain string
+	// Timezone is DISPATCH_TIMEZONE: the coupon's last day is named in it. Default Europe/Helsinki.
+	Timezone *time.Location
 }
 
 // Validate fills defaults and checks the required fields.
 func (c *Config) Validate() error {
 	if c.MessageIDDomain == "" {
 		c.MessageIDDomain = "dispatch.local"
+	}
+	if c.Timezone == nil {
+		loc, err := time.LoadLocation("Europe/Helsinki")
+		if err != nil {
+			return fmt.Errorf("compose: Timezone: %w", err)
+		}
+		c.Timezone = loc
 	}
 	if c.PublicURL == "" {
 		return errors.New("compose: PublicURL is required")
@@ -87,7 +97,8 @@ func (c *Composer) Compose(run campaigns.Run, d campaigns.Delivery, coupon *camp
 		data.Discount = run.Spec.Coupon.Discount
 	}
 	if coupon != nil {
-		data.CouponCode, data.ValidUntil = coupon.Code, coupon.ValidUntil
+		// The message names the coupon's last day as DISPATCH_TIMEZONE has it, as the ledger does.
+		data.CouponCode, data.ValidUntil = coupon.Code, coupon.ValidUntil.In(c.cfg.Timezone)
 	}
 	msg := Message{DeliveryID: d.ID, MemberID: m.ID, RunID: run.ID, Channel: d.Channel}
 	switch d.Channel {

@@ -47,7 +47,7 @@ LEFT JOIN member_reach r ON r.member_id = d.member_id AND r.channel = d.channel
 -- ON CONFLICT without a target: a delivery that has a coupon keeps it (a retried task issues
 -- nothing new), and a code that collides with an existing one is simply not inserted and retried.
 INSERT INTO coupons (code, campaign_id, run_id, member_id, channel, delivery_id, discount, valid_until)
-SELECT x.code, r.campaign_id, d.run_id, d.member_id, d.channel, d.id, $3, now() + make_interval(days => $4)
+SELECT x.code, r.campaign_id, d.run_id, d.member_id, d.channel, d.id, $3, $4::timestamptz
 FROM unnest($1::bigint[], $2::text[]) AS x (delivery_id, code)
 JOIN deliveries d ON d.id = x.delivery_id
 JOIN runs r ON r.id = d.run_id
