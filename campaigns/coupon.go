@@ -50,15 +50,15 @@ func CouponValidUntil(issued time.Time, validDays int, loc *time.Location) time.
 // Coupon is one issued coupon code with its redemption, if any. MemberID is nil once the member
 // is erased: the ledger keeps the code without the person.
 type Coupon struct {
-	Code             string     `json:"code" db:"code"`
-	CampaignID       int64      `json:"campaign_id" db:"campaign_id"`
-	CampaignName     string     `json:"campaign_name" db:"campaign_name"`
-	RunID            int64      `json:"run_id" db:"run_id"`
-	MemberID         *int64     `json:"member_id,omitempty" db:"member_id"`
-	Channel          Channel    `json:"channel" db:"channel"`
-	Discount         string     `json:"discount" db:"discount"`
-	IssuedAt         time.Time  `json:"issued_at" db:"issued_at"`
-	ValidUntil       time.Time  `json:"valid_until" db:"valid_until"`
+	Code         string    `json:"code" db:"code"`
+	CampaignID   int64     `json:"campaign_id" db:"campaign_id"`
+	CampaignName string    `json:"campaign_name" db:"campaign_name"`
+	RunID        int64     `json:"run_id" db:"run_id"`
+	MemberID     *int64    `json:"member_id,omitempty" db:"member_id"`
+	Channel      Channel   `json:"channel" db:"channel"`
+	Discount     string    `json:"discount" db:"discount"`
+	IssuedAt     time.Time `json:"issued_at" db:"issued_at"`
+	ValidUntil   time.Time `json:"valid_until" db:"valid_until"`
 	// ValidThrough is the last day the code is valid, in DISPATCH_TIMEZONE, as the message names it
 	// ("2026-12-30"); ValidUntil is the last instant of that day.
 	ValidThrough     string     `json:"valid_through,omitempty" db:"-"`
