@@ -94,6 +94,16 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 			t.Errorf("%s=%q: exit %d, stderr %q; want exit 2 and one line naming the variable", k, v, code, errOut)
 		}
 	}
+	// Unsubscribe links are https (RFC 8058), but for a loopback address in development.
+	for v, ok := range map[string]bool{"http://news.jacksmood.example": false, "http://10.0.0.5:8081": false,
+		"https://news.jacksmood.example": true, "http://127.0.0.1:8081": true, "http://localhost:8081": true, "http://[::1]:8081": true} {
+		c := &cli{t: t, env: map[string]string{"DISPATCH_PUBLIC_URL": v, "DISPATCH_DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?sslmode=disable"}}
+		_, errOut, code := c.run("worker")
+		refused := code == 2 && strings.Contains(errOut, "DISPATCH_PUBLIC_URL: "+v+": unsubscribe links must be https")
+		if refused == ok || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("worker with DISPATCH_PUBLIC_URL=%s: exit %d, %q", v, code, errOut)
+		}
+	}
 	c := &cli{t: t, env: map[string]string{}}
 	if _, errOut, code := c.run("migrate", "--timezone", "Nowhere/X"); code != 2 || !strings.Contains(errOut, "--timezone") {
 		t.Errorf("bad flag value: exit %d, %q", code, errOut)

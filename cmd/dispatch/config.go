@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 // config is dispatch's configuration as the environment (and flags, which override it) give it.
@@ -22,17 +23,19 @@ type config struct {
 	RedisURL    string
 	SMTPURL     string
 	SMTPURLSet  bool // DISPATCH_SMTP_URL was given (the demo runs its own catcher otherwise)
-	MailFrom    string
-	SMSURL      string
-	PrintDir    string
-	PublicURL   string
-	HTTPAddr    string
-	Secret      string
-	Timezone    *time.Location
-	TemplateDir string
-	EmailRate   rate
-	SMSRate     rate
-	User        string
+	// PublicURLSet: DISPATCH_PUBLIC_URL was given (the demo serves its links where it can otherwise)
+	PublicURLSet bool
+	MailFrom     string
+	SMSURL       string
+	PrintDir     string
+	PublicURL    string
+	HTTPAddr     string
+	Secret       string
+	Timezone     *time.Location
+	TemplateDir  string
+	EmailRate    rate
+	SMSRate      rate
+	User         string
 	// QuietHours is when no marketing SMS is sent.
 	QuietHours campaigns.QuietHours
 	// UnsubscribeMailto is the address of the mailto: List-Unsubscribe; empty: https only.
@@ -122,9 +125,8 @@ var settings = []setting{
 		func(c *config, v string) error { c.PrintDir = v; return nil }},
 	{"DISPATCH_PUBLIC_URL", "public-url", "http://127.0.0.1:8080", "base of unsubscribe and preference links",
 		func(c *config, v string) error {
-			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return fmt.Errorf("want a URL like https://news.jacksmood.example")
+			if err := compose.CheckPublicURL(v); err != nil {
+				return err
 			}
 			c.PublicURL = strings.TrimRight(v, "/")
 			return nil
@@ -229,6 +231,10 @@ func loadConfig(getenv func(string) string, fs *pflag.FlagSet) (*config, error) 
 		if s.env == "DISPATCH_SMTP_URL" {
 			_, c.SMTPURLSet = lookup(getenv, s.env)
 			c.SMTPURLSet = c.SMTPURLSet || (fs != nil && fs.Changed(s.flag))
+		}
+		if s.env == "DISPATCH_PUBLIC_URL" {
+			_, c.PublicURLSet = lookup(getenv, s.env)
+			c.PublicURLSet = c.PublicURLSet || (fs != nil && fs.Changed(s.flag))
 		}
 		if err := s.apply(c, v); err != nil {
 			return nil, fmt.Errorf("%s: %v", from, err)

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -35,28 +37,58 @@ var demoCampaign = campaigns.Spec{
 func (a *app) demoCommand() *cobra.Command {
 	var members int
 	var out string
+	var serve bool
 	cmd := &cobra.Command{
-		Use:   "demo [--members N] [--out DIR]",
+		Use:   "demo [--members N] [--out DIR] [--serve=false]",
 		Short: "The single-machine demo: migrate, seed members, run a coupon campaign through scheduler and worker",
 		Long: `demo needs only PostgreSQL and Redis. It creates the schema, seeds demo members (once), creates
 a coupon campaign and runs it through the scheduler and a worker in this one process. Unless
 DISPATCH_SMTP_URL is set, an embedded SMTP catcher writes each email as an .eml file under
-DIR/mail/. At the end it prints what was sent, skipped and why, and where to look.`,
+DIR/mail/. At the end it prints what was sent, skipped and why, and where to look, and goes on
+serving the demo's unsubscribe links (and the API) until Ctrl-C, so that a link in a demo email
+works when opened. Its DISPATCH_SECRET is kept in DIR/secret for the next run.`,
 		Args: args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.demo(members, out)
+			return a.demo(members, out, serve)
 		},
 	}
+	cmd.Flags().BoolVar(&serve, "serve", true, "serve the demo's links until Ctrl-C (false: exit when the campaign is done)")
 	cmd.Flags().IntVar(&members, "members", 2000, "demo members to seed into an empty register")
 	cmd.Flags().StringVar(&out, "out", "demo-out", "where the demo's email and outputs go")
 	return cmd
 }
 
-func (a *app) demo(members int, out string) error {
+func (a *app) demo(members int, out string, serve bool) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	secretPath := filepath.Join(out, "secret")
 	if a.cfg.Secret == "" {
-		b := make([]byte, 24)
-		rand.Read(b)
-		a.cfg.Secret = hex.EncodeToString(b)
+		secret, err := demoSecret(secretPath)
+		if err != nil {
+			return err
+		}
+		a.cfg.Secret = secret
+	}
+	// The demo serves its own links (unsubscribe pages, the API) while it runs, so that a link in a
+	// demo email works when opened: it listens before anything is sent, and the links point there.
+	var ln net.Listener
+	if serve {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil && !a.cfg.PublicURLSet {
+			ln, err = net.Listen("tcp", "127.0.0.1:0")
+		}
+		if err != nil {
+			return fmt.Errorf("demo: serve its links: %w (DISPATCH_HTTP_ADDR)", err)
+		}
+		if !a.cfg.PublicURLSet {
+			a.cfg.PublicURL = "http://" + ln.Addr().String()
+		}
+		served := make(chan error, 1)
+		go func() { served <- a.serve(ln) }()
+		defer func() {
+			<-served // a.serve returns when the demo's context ends
+		}()
 	}
 	if _, err := createDatabase(a.ctx, a.cfg.DatabaseURL); err != nil {
 		return err
@@ -143,6 +175,7 @@ func (a *app) demo(members int, out string) error {
 	if err != nil {
 		return err
 	}
+	prog := progName()
 	fmt.Fprintf(a.stdout, "\nwhere to look:\n")
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	if !a.cfg.SMTPURLSet {
@@ -150,13 +183,55 @@ func (a *app) demo(members int, out string) error {
 	}
 	fmt.Fprintf(w, "  %s\tthe SMS (log:// gateway)\n", smsPath)
 	fmt.Fprintf(w, "  %s/\tthe print batches: PDF, CSV manifest, SHA-256 sums\n", printDir)
-	fmt.Fprintf(w, "  dispatch campaigns status %d\tthe run's figures (--json for JSON)\n", c.ID)
+	fmt.Fprintf(w, "  %s campaigns status %d\tthe run's figures (--json for JSON)\n", prog, c.ID)
 	if len(codes) > 0 {
-		fmt.Fprintf(w, "  dispatch coupons show %s\ta coupon code from the ledger\n", codes[0])
+		fmt.Fprintf(w, "  %s coupons show %s\ta coupon code from the ledger\n", prog, codes[0])
 	}
-	fmt.Fprintf(w, "  dispatch audit list\twhat was done, and by whom\n")
+	fmt.Fprintf(w, "  %s audit list\twhat was done, and by whom\n", prog)
 	w.Flush()
+	if !serve {
+		fmt.Fprintf(a.stdout, "\nThe unsubscribe links in the demo's emails work while the demo's secret is used:\n  DISPATCH_SECRET=$(cat %s) %s serve\n", secretPath, prog)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "\nThe unsubscribe links in the demo's emails work while the demo runs: it serves them at %s\n"+
+		"(afterwards: DISPATCH_SECRET=$(cat %s) %s serve). Press Ctrl-C to stop.\n", a.cfg.PublicURL, secretPath, prog)
+	<-a.ctx.Done()
 	return nil
+}
+
+// demoSecret returns the demo's DISPATCH_SECRET, kept in path (mode 0600) so that the links of
+// every demo run on this output folder keep working; the first run draws it.
+func demoSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("demo: keep its secret: %w", err)
+	}
+	return secret, nil
+}
+
+// progName is how to call this program in a hint that can be pasted: "./dispatch" when it was
+// built in the current folder, else "dispatch".
+func progName() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "dispatch"
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "dispatch"
+	}
+	rel, err := filepath.Rel(wd, exe)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return "dispatch"
+	}
+	return "./" + rel
 }
 
 // demoCampaign finds the demo's campaign in the register, or creates and schedules it; fresh says it

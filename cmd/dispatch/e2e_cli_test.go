@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,8 +115,49 @@ func TestDemo(t *testing.T) {
 	rdb := redistest.New(t)
 	c.env["DISPATCH_REDIS_URL"] = rdb.URL
 	out := t.TempDir()
-	stdout := c.must("demo", "--members", "300", "--out", out)
+	// The demo runs, then serves its links until it is stopped (Ctrl-C).
+	ctx, interrupt := context.WithCancel(context.Background())
+	var served, stderr lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"demo", "--members", "300", "--out", out}, strings.NewReader(""), &served, &stderr, func(k string) string { return c.env[k] })
+	}()
+	waitFor(t, 60*time.Second, "the demo to finish its campaign", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited %d before serving its links: %s\n%s", code, served.String(), stderr.String())
+		default:
+		}
+		return strings.Contains(served.String(), "Press Ctrl-C to stop")
+	})
+	stdout := served.String()
 	db := c.dbHandle()
+	// A link in a demo email works when opened: the page, then the one-click POST of RFC 8058.
+	first, err := os.ReadFile(filepath.Join(out, "mail", "000001.eml"))
+	pgtest.Must(t, "first email", err)
+	link := regexp.MustCompile(`List-Unsubscribe: <(http://[^>]+/u/[^>]+)>`).FindSubmatch(first)
+	if link == nil {
+		t.Fatalf("no List-Unsubscribe link in the demo's email:\n%.2000s", first)
+	}
+	if !strings.Contains(stdout, "it serves them at http://") || !strings.Contains(stdout, "DISPATCH_SECRET=$(cat "+filepath.Join(out, "secret")+")") {
+		t.Fatalf("demo output lacks where its links are served:\n%s", stdout)
+	}
+	resp, err := http.Get(string(link[1]))
+	pgtest.Must(t, "open the link", err)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the demo email's link answered %d", resp.StatusCode)
+	}
+	resp, err = http.Post(string(link[1]), "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	pgtest.Must(t, "one-click unsubscribe", err)
+	resp.Body.Close()
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM consent_events WHERE source = 'unsubscribe-link' AND status = 'withdrawn'`); resp.StatusCode != 200 || n != 1 {
+		t.Fatalf("one-click unsubscribe: %d, %d withdrawals recorded", resp.StatusCode, n)
+	}
+	interrupt()
+	if code := <-done; code != 0 {
+		t.Fatalf("demo stopped with exit %d: %s", code, stderr.String())
+	}
 	sent := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'sent' AND channel = 'email'`)
 	files, err := filepath.Glob(filepath.Join(out, "mail", "*.eml"))
 	pgtest.Must(t, "glob", err)
@@ -133,7 +177,7 @@ func TestDemo(t *testing.T) {
 	}
 	// A second demo on the same register seeds nothing new and sends nothing again.
 	deliveries := pgtest.Count(t, db, `SELECT count(*) FROM deliveries`)
-	stdout = c.must("demo", "--members", "300", "--out", out)
+	stdout = c.must("demo", "--members", "300", "--out", out, "--serve=false")
 	if !strings.Contains(stdout, "already holds the demo members") || pgtest.Count(t, db, `SELECT count(*) FROM members`) != 300 ||
 		!strings.Contains(stdout, "was sent already to this register; it is not sent twice") || !strings.Contains(stdout, "sent "+strconv.Itoa(sent)) {
 		t.Fatalf("second demo:\n%s", stdout)
@@ -154,7 +198,7 @@ func TestDemoInterruptedLeavesNothingRunning(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"demo", "--members", "2000", "--out", out}, strings.NewReader(""), &stdout, &stderr, func(k string) string { return c.env[k] })
+		done <- run(ctx, []string{"demo", "--members", "2000", "--out", out, "--serve=false"}, strings.NewReader(""), &stdout, &stderr, func(k string) string { return c.env[k] })
 	}()
 	// Ctrl-C once the first messages are out.
 	waitFor(t, 60*time.Second, "the first sends", func() bool {
@@ -171,7 +215,7 @@ func TestDemoInterruptedLeavesNothingRunning(t *testing.T) {
 		t.Fatalf("after Ctrl-C %d campaigns are paused, want the demo's", n)
 	}
 	// Nothing sends it meanwhile; the next demo finishes it, and no member gets a message twice.
-	final := c.must("demo", "--members", "2000", "--out", out)
+	final := c.must("demo", "--members", "2000", "--out", out, "--serve=false")
 	if !strings.Contains(final, "was paused by an interrupted demo; resuming it") || !strings.Contains(final, "finished in") {
 		t.Fatalf("demo after an interruption:\n%s", final)
 	}
@@ -183,4 +227,23 @@ func TestDemoInterruptedLeavesNothingRunning(t *testing.T) {
 	if n := pgtest.Count(t, db, `SELECT count(*) FROM campaigns`); n != 1 {
 		t.Fatalf("%d campaigns after two demos, want 1", n)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from a command running in a goroutine while the test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -7,7 +7,9 @@ package compose
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 
@@ -54,8 +56,8 @@ func (c *Config) Validate() error {
 		}
 		c.Timezone = loc
 	}
-	if c.PublicURL == "" {
-		return errors.New("compose: PublicURL is required")
+	if err := CheckPublicURL(c.PublicURL); err != nil {
+		return fmt.Errorf("compose: PublicURL: %w", err)
 	}
 	if len(c.Secret) < 16 {
 		return errors.New("compose: Secret must be at least 16 bytes")
@@ -130,6 +132,24 @@ func (c *Composer) Compose(run campaigns.Run, d campaigns.Delivery, coupon *camp
 // real delivery could have.
 func (c *Composer) TestMessageID(campaignID, nonce int64) string {
 	return fmt.Sprintf("test.c%d.%d@%s", campaignID, nonce, c.cfg.MessageIDDomain)
+}
+
+// CheckPublicURL says whether u may be the base of unsubscribe links: RFC 8058's one-click
+// unsubscribe needs https; plain http is allowed on a loopback address only (localhost, 127.0.0.0/8,
+// ::1), for development.
+func CheckPublicURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
+		return fmt.Errorf("%q is not a URL like https://news.jacksmood.example", u)
+	}
+	if p.Scheme == "https" {
+		return nil
+	}
+	host := p.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("%s: unsubscribe links must be https (RFC 8058 one-click unsubscribe); plain http is allowed only on a loopback address, for development", u)
 }
 
 // DomainOf returns the domain of an address such as "Jack's Mood <news@jacksmood.example>", or ""
