@@ -291,7 +291,19 @@ type ChannelStats struct {
 	Reasons map[SkipReason]int64 `json:"skipped_by_reason,omitempty"`
 }
 
-// Stats is the progress of a campaign's latest run, as `campaigns status --json` prints it.
+// RunSummary is one run of a campaign in its history.
+type RunSummary struct {
+	ID           int64      `json:"id" db:"id"`
+	Status       RunStatus  `json:"status" db:"status"`
+	ScheduledFor time.Time  `json:"scheduled_for" db:"scheduled_for"`
+	StartedAt    time.Time  `json:"started_at" db:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at,omitempty" db:"finished_at"`
+	Sent         int64      `json:"sent" db:"sent"`
+	Failed       int64      `json:"failed" db:"failed"`
+}
+
+// Stats is the progress of one run of a campaign (its latest unless asked), as `campaigns status
+// --json` prints it.
 type Stats struct {
 	ID       int64                    `json:"id"`
 	Status   CampaignStatus           `json:"status"`

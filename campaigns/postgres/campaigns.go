@@ -78,6 +78,15 @@ func (s *Store) UpdateCampaign(ctx context.Context, id int64, spec *campaigns.Sp
 	return row.decode()
 }
 
+// CampaignRuns returns every run of the campaign, newest first, with what each sent.
+func (s *Store) CampaignRuns(ctx context.Context, id int64) ([]campaigns.RunSummary, error) {
+	var out []campaigns.RunSummary
+	if err := s.db.SelectContext(ctx, &out, s.q("campaign-runs"), id); err != nil {
+		return nil, fmt.Errorf("runs of campaign %d: %w", id, err)
+	}
+	return out, nil
+}
+
 // MemberReach says whether the member may be reached on the channel now ("" when they may), by the
 // same rule the selection and the workers' re-check apply.
 func (s *Store) MemberReach(ctx context.Context, memberID int64, ch campaigns.Channel) (campaigns.SkipReason, error) {
@@ -419,9 +428,10 @@ func (s *Store) FinishRuns(ctx context.Context) ([]int64, error) {
 	return ids, nil
 }
 
-// CampaignStats reports the campaign's status and its latest run's deliveries per channel: queued,
-// sent, failed, skipped (at selection or at send time) and cancelled, with skip reasons.
-func (s *Store) CampaignStats(ctx context.Context, id int64) (campaigns.Stats, error) {
+// CampaignStats reports the campaign's status and one run's deliveries per channel (runID, or the
+// latest run when runID is 0): queued, sent, failed, skipped (at selection or at send time) and
+// cancelled, with skip reasons. A run that is not the campaign's is ErrNotFound.
+func (s *Store) CampaignStats(ctx context.Context, id, runID int64) (campaigns.Stats, error) {
 	c, err := s.Campaign(ctx, id)
 	if err != nil {
 		return campaigns.Stats{}, err
@@ -430,7 +440,10 @@ func (s *Store) CampaignStats(ctx context.Context, id int64) (campaigns.Stats, e
 	for _, ch := range c.Spec.Channels {
 		st.Channels[ch] = campaigns.ChannelStats{}
 	}
-	err = s.db.GetContext(ctx, &st.RunID, s.q("latest-run"), id)
+	err = s.db.GetContext(ctx, &st.RunID, s.q("campaign-run"), id, runID)
+	if errors.Is(err, sql.ErrNoRows) && runID != 0 {
+		return st, campaigns.Errorf(campaigns.ErrNotFound, "campaign %d has no run %d", id, runID)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
 	}

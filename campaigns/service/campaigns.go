@@ -71,10 +71,31 @@ func (s *Service) Campaign(ctx context.Context, actor campaigns.User, id int64) 
 
 // Stats returns the progress of the campaign's latest run per channel. Marketers and ops.
 func (s *Service) Stats(ctx context.Context, actor campaigns.User, id int64) (campaigns.Stats, error) {
+	return s.RunStats(ctx, actor, id, 0)
+}
+
+// RunStats returns the progress of one run of the campaign per channel (0: its latest). A run that
+// is not the campaign's is ErrNotFound. Marketers and ops.
+func (s *Service) RunStats(ctx context.Context, actor campaigns.User, id, runID int64) (campaigns.Stats, error) {
 	if err := allow(actor, "read a campaign's progress", campaigns.RoleMarketer, campaigns.RoleOps); err != nil {
 		return campaigns.Stats{}, err
 	}
-	return s.store.CampaignStats(ctx, id)
+	return s.store.CampaignStats(ctx, id, runID)
+}
+
+// Runs returns the campaign's runs, newest first, with what each sent. Marketers and ops.
+func (s *Service) Runs(ctx context.Context, actor campaigns.User, id int64) ([]campaigns.RunSummary, error) {
+	if err := allow(actor, "read a campaign's runs", campaigns.RoleMarketer, campaigns.RoleOps); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Campaign(ctx, id); err != nil {
+		return nil, err
+	}
+	rs, err := s.store.CampaignRuns(ctx, id)
+	if rs == nil {
+		rs = []campaigns.RunSummary{}
+	}
+	return rs, err
 }
 
 // ScheduleOptions say when a campaign is to run.

@@ -29,7 +29,8 @@ type Store interface {
 	PauseCampaign(ctx context.Context, id int64, a campaigns.Audit) error
 	ResumeCampaign(ctx context.Context, id int64, a campaigns.Audit) error
 	CancelCampaign(ctx context.Context, id int64, a campaigns.Audit) error
-	CampaignStats(ctx context.Context, id int64) (campaigns.Stats, error)
+	CampaignStats(ctx context.Context, id, runID int64) (campaigns.Stats, error)
+	CampaignRuns(ctx context.Context, id int64) ([]campaigns.RunSummary, error)
 	MembersReached(ctx context.Context, id int64) (int64, error)
 	MemberReach(ctx context.Context, memberID int64, ch campaigns.Channel) (campaigns.SkipReason, error)
 

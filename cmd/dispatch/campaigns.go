@@ -25,6 +25,7 @@ func (a *app) campaignsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "campaigns", Short: "Define, schedule and watch campaigns"}
 	var file, at string
 	var asJSON, watch, again bool
+	var runID int64
 	create := &cobra.Command{
 		Use:   "create -f FILE.yaml",
 		Short: "Check a campaign file and store it as a draft; prints the new id",
@@ -177,8 +178,8 @@ channel in every language before the campaign is stored.`,
 		func(svc *service.Service) change { return svc.Cancel }, "cancelled")
 
 	status := &cobra.Command{
-		Use:   "status ID [--watch] [--json]",
-		Short: "Progress of the campaign's latest run per channel (--watch: live until it ends)",
+		Use:   "status ID [--run N] [--watch] [--json]",
+		Short: "Progress of the campaign's latest run (or run N) per channel (--watch: live until it ends)",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			id, err := campaignID(argv[0])
@@ -190,7 +191,7 @@ channel in every language before the campaign is stored.`,
 				return err
 			}
 			for {
-				st, err := svc.Stats(a.ctx, actor, id)
+				st, err := svc.RunStats(a.ctx, actor, id, runID)
 				if err != nil {
 					return err
 				}
@@ -213,8 +214,43 @@ channel in every language before the campaign is stored.`,
 		},
 	}
 	status.Flags().BoolVar(&watch, "watch", false, "refresh every second until the run ends")
+	status.Flags().Int64Var(&runID, "run", 0, "a run of the campaign (see campaigns runs ID); default its latest")
+	runs := &cobra.Command{
+		Use:   "runs ID [--json]",
+		Short: "The campaign's runs, newest first: when, state, sent and failed",
+		Args:  args(1, "ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			id, err := campaignID(argv[0])
+			if err != nil {
+				return err
+			}
+			svc, actor, err := a.operatorService()
+			if err != nil {
+				return err
+			}
+			rs, err := svc.Runs(a.ctx, actor, id)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(rs)
+			}
+			tz := a.cfg.Timezone
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "RUN\tSCHEDULED FOR (%s)\tSTATUS\tFINISHED\tSENT\tFAILED\n", tz)
+			for _, r := range rs {
+				finished := "-"
+				if r.FinishedAt != nil {
+					finished = r.FinishedAt.In(tz).Format("2006-01-02 15:04:05")
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\n", r.ID, r.ScheduledFor.In(tz).Format("2006-01-02 15:04:05"), r.Status, finished, r.Sent, r.Failed)
+			}
+			return w.Flush()
+		},
+	}
+	runs.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	status.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return group(cmd, create, list, show, schedule, pause, resume, cancel, status, a.previewCommand(), a.testSendCommand())
+	return group(cmd, create, list, show, schedule, pause, resume, cancel, status, runs, a.previewCommand(), a.testSendCommand())
 }
 
 // loadCampaign reads the campaign that the command line's ID names.
@@ -256,7 +292,9 @@ func channelList(chs []campaigns.Channel) string {
 	return strings.Join(s, ",")
 }
 
-// renderStatus draws one line per channel with a progress bar of final deliveries.
+// renderStatus draws one line per channel with a progress bar in which sent (#), failed (x),
+// skipped or cancelled (-) and queued (.) deliveries each have their own mark, so that a bar far
+// along with few messages sent reads as what it is.
 func renderStatus(st campaigns.Stats, live bool) string {
 	var b strings.Builder
 	if live {
@@ -276,12 +314,13 @@ func renderStatus(st campaigns.Stats, live bool) string {
 	for _, ch := range chs {
 		c := st.Channels[campaigns.Channel(ch)]
 		final := c.Sent + c.Failed + c.Skipped + c.Cancel
-		filled := 0
-		if c.Total > 0 {
-			filled = int(final * width / c.Total)
+		fmt.Fprintf(&b, "  %-6s [%s] %3d%% done  sent %d, failed %d, skipped %d, queued %d of %d", ch,
+			bar(width, c.Total, []int64{c.Sent, c.Failed, c.Skipped + c.Cancel}, "#x-"), percent(final, c.Total),
+			c.Sent, c.Failed, c.Skipped, c.Queued, c.Total)
+		if c.Cancel > 0 {
+			fmt.Fprintf(&b, ", cancelled %d", c.Cancel)
 		}
-		fmt.Fprintf(&b, "  %-6s [%s%s] %3d%%  sent %d, failed %d, skipped %d, queued %d of %d\n", ch,
-			strings.Repeat("#", filled), strings.Repeat(".", width-filled), percent(final, c.Total), c.Sent, c.Failed, c.Skipped, c.Queued, c.Total)
+		b.WriteString("\n")
 		if len(c.Reasons) > 0 {
 			keys := slices.Sorted(maps.Keys(c.Reasons))
 			parts := make([]string, len(keys))
@@ -291,7 +330,28 @@ func renderStatus(st campaigns.Stats, live bool) string {
 			fmt.Fprintf(&b, "         skipped: %s\n", strings.Join(parts, ", "))
 		}
 	}
+	b.WriteString("  (# sent, x failed, - skipped or cancelled, . queued)\n")
 	return b.String()
+}
+
+// bar draws parts of total in width characters, each part with its mark, the rest as dots. Each
+// part ends where its running total falls, so rounding never adds up to more than the bar.
+func bar(width int, total int64, parts []int64, marks string) string {
+	out := []byte(strings.Repeat(".", width))
+	if total <= 0 {
+		return string(out)
+	}
+	var sum int64
+	start := 0
+	for i, n := range parts {
+		sum += n
+		end := int(min(sum, total) * int64(width) / total)
+		for j := start; j < end; j++ {
+			out[j] = marks[i]
+		}
+		start = max(start, end)
+	}
+	return string(out)
 }
 
 func percent(n, of int64) int64 {

@@ -107,6 +107,20 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	if n := pgtest.Count(t, db, `SELECT count(*) FROM audit_log WHERE action = 'campaigns.schedule' AND details->>'again' = 'true' AND details->>'already_sent' = '2'`); n != 1 {
 		t.Fatalf("the second send is audited %d times with its count", n)
 	}
+	// Both runs are in the history, and each can be shown.
+	runs := s.must("campaigns", "runs", id)
+	if lines := strings.Split(strings.TrimSpace(runs), "\n"); len(lines) != 3 || !strings.Contains(lines[0], "SCHEDULED FOR (Europe/Helsinki)") ||
+		!strings.Contains(lines[1], "finished") || !strings.Contains(lines[2], "finished") {
+		t.Fatalf("campaigns runs:\n%s", runs)
+	}
+	var firstRun string
+	pgtest.Must(t, "first run", db.Get(&firstRun, `SELECT min(id)::text FROM runs WHERE campaign_id = `+id))
+	if st := s.must("campaigns", "status", id, "--run", firstRun, "--json"); !strings.Contains(st, `"run_id":`+firstRun+`,`) || !strings.Contains(st, `"sent":2`) {
+		t.Fatalf("status of the first run: %s", st)
+	}
+	if _, errOut, code := s.run("campaigns", "status", id, "--run", "999999"); code != 1 || !strings.Contains(errOut, "has no run 999999") {
+		t.Fatalf("status of another campaign's run: exit %d %q", code, errOut)
+	}
 }
 
 func TestDemo(t *testing.T) {

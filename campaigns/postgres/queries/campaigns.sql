@@ -143,9 +143,6 @@ WITH done AS (
 )
 SELECT id FROM done
 
--- name: latest-run
-SELECT id FROM runs WHERE campaign_id = $1 ORDER BY scheduled_for DESC, id DESC LIMIT 1
-
 -- name: run-delivery-counts
 SELECT channel, status AS key, count(*) AS n FROM deliveries WHERE run_id = $1 GROUP BY channel, status
 
@@ -165,3 +162,17 @@ WHERE r.campaign_id = $1 AND d.status = 'sent'
 -- Whether the member may be reached on the channel now, by rule 2 of the register (the member_reach
 -- view the selection and the workers use): NULL when they may, else the reason.
 SELECT reason FROM member_reach WHERE member_id = $1 AND channel = $2
+
+-- name: campaign-run
+-- The run of a campaign by id, or its latest when $2 is 0.
+SELECT id FROM runs WHERE campaign_id = $1 AND ($2 = 0 OR id = $2)
+ORDER BY scheduled_for DESC, id DESC LIMIT 1
+
+-- name: campaign-runs
+-- Every run of a campaign, newest first, with what it sent.
+SELECT r.id, r.status, r.scheduled_for, r.started_at, r.finished_at,
+       count(d.id) FILTER (WHERE d.status = 'sent') AS sent,
+       count(d.id) FILTER (WHERE d.status = 'failed') AS failed
+FROM runs r LEFT JOIN deliveries d ON d.run_id = r.id
+WHERE r.campaign_id = $1
+GROUP BY r.id ORDER BY r.scheduled_for DESC, r.id DESC
