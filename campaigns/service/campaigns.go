@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/phone"
 	"github.com/jacksmood/dispatch/scheduler"
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker/compose"
@@ -265,27 +266,42 @@ func preview(msg compose.Message, lang campaigns.Language) Preview {
 	return p
 }
 
-// TestSend sends the campaign's message on the channel to one address, rendered for a sample member
-// in the language given and marked as a test; no delivery is recorded. It returns the message sent.
-// A channel without a test sender, or an address that is not one, is ErrInvalid. Marketers.
+// TestSend sends the campaign's message on the channel to one address (an email address, or for
+// SMS a mobile number), rendered for a sample member in the language given and marked as a test; no
+// delivery is recorded. It returns the message sent. A channel without a test sender (post), or an
+// address that is not one, is ErrInvalid. Marketers.
 func (s *Service) TestSend(ctx context.Context, actor campaigns.User, id int64, ch campaigns.Channel, to string, lang campaigns.Language) (compose.Message, error) {
 	if err := allow(actor, "send a test message", campaigns.RoleMarketer); err != nil {
 		return compose.Message{}, err
 	}
 	sender, ok := s.cfg.TestSenders[ch]
 	if !ok {
-		return compose.Message{}, campaigns.Invalid("channel", fmt.Sprintf("test sends go by email for now, not %s", ch))
+		return compose.Message{}, campaigns.Invalid("channel", fmt.Sprintf("test sends go by email or SMS, not %s", ch))
 	}
-	addr, err := campaigns.NormalizeEmail(to)
-	if err != nil {
-		return compose.Message{}, campaigns.Invalid("to", err.Error())
+	var email, number string
+	switch ch {
+	case campaigns.SMS:
+		n, kind, err := phone.Normalize(to)
+		if err != nil {
+			return compose.Message{}, campaigns.Invalid("to", err.Error())
+		}
+		if !kind.SMS() {
+			return compose.Message{}, campaigns.Invalid("to", "the number cannot take an SMS (a landline or service number)")
+		}
+		number = n
+	default:
+		addr, err := campaigns.NormalizeEmail(to)
+		if err != nil {
+			return compose.Message{}, campaigns.Invalid("to", err.Error())
+		}
+		email = addr
 	}
 	c, err := s.store.Campaign(ctx, id)
 	if err != nil {
 		return compose.Message{}, err
 	}
 	sample := templates.SampleData(string(c.Spec.Kind), lang)
-	member := campaigns.Member{FirstName: sample.FirstName, LastName: sample.LastName, Email: addr, Street: sample.Street,
+	member := campaigns.Member{FirstName: sample.FirstName, LastName: sample.LastName, Email: email, Phone: number, Street: sample.Street,
 		PostalCode: sample.PostalCode, City: sample.City, Country: sample.Country, Language: lang}
 	msg, err := s.composer.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: member}, s.previewCoupon(c.Spec), true)
 	if err != nil {

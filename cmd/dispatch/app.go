@@ -17,6 +17,7 @@ import (
 	"github.com/jacksmood/dispatch/worker"
 	"github.com/jacksmood/dispatch/worker/compose"
 	"github.com/jacksmood/dispatch/worker/email"
+	"github.com/jacksmood/dispatch/worker/sms"
 )
 
 // usageError is a mistake in how the command was called: exit status 2.
@@ -216,7 +217,7 @@ func (a *app) service() (*service.Service, error) {
 	}
 	a.svc, err = service.New(service.Config{
 		Timezone:    a.cfg.Timezone,
-		TestSenders: map[campaigns.Channel]worker.Sender{campaigns.Email: &testMailer{a: a}},
+		TestSenders: map[campaigns.Channel]worker.Sender{campaigns.Email: &testMailer{a: a}, campaigns.SMS: &testTexter{a: a}},
 	}, s, composer, a.log)
 	return a.svc, err
 }
@@ -234,6 +235,23 @@ func (a *app) composer() (*compose.Composer, error) {
 	}
 	return compose.New(compose.Config{PublicURL: a.cfg.PublicURL, Secret: []byte(secret),
 		UnsubscribeMailto: a.cfg.UnsubscribeMailto, MessageIDDomain: compose.DomainOf(a.cfg.MailFrom), Timezone: a.cfg.Timezone}, r)
+}
+
+// testTexter sends test messages through the SMS gateway (DISPATCH_SMS_URL; log:// prints them).
+type testTexter struct {
+	a      *app
+	sender worker.Sender
+}
+
+func (t *testTexter) Send(ctx context.Context, m compose.Message) (worker.Receipt, error) {
+	if t.sender == nil {
+		texter, err := sms.New(sms.Config{URL: t.a.cfg.SMSURL, Log: t.a.stdout}, t.a.log)
+		if err != nil {
+			return worker.Receipt{}, err
+		}
+		t.sender = texter
+	}
+	return t.sender.Send(ctx, m)
 }
 
 // testMailer sends test messages by SMTP, connecting on the first one.

@@ -50,6 +50,14 @@ func TestPreviewTestSendAndCoupons(t *testing.T) {
 	if !strings.Contains(m.subject, "TEST") || !strings.Contains(m.text, service.PreviewCode) {
 		t.Fatalf("test message is not marked as a test: subject %q", m.subject)
 	}
+	// A test SMS goes through the gateway (log:// here, which prints it), to a mobile number only.
+	out = s.must("campaigns", "test-send", id, "--channel", "sms", "--to", "+358 (0)40 765 4321")
+	if !strings.Contains(out, "+358407654321") || !strings.Contains(out, "[TEST]") || !strings.Contains(out, "test message of campaign "+id+" sent") {
+		t.Fatalf("SMS test send printed:\n%s", out)
+	}
+	if _, errOut, code := s.run("campaigns", "test-send", id, "--channel", "sms", "--to", "09 123 4567"); code != 2 || !strings.Contains(errOut, "--to: the number cannot take an SMS") {
+		t.Fatalf("SMS test send to a landline: exit %d %q", code, errOut)
+	}
 	if n := pgtest.Count(t, s.dbHandle(), `SELECT count(*) FROM deliveries`); n != 0 {
 		t.Fatalf("a test send recorded %d deliveries", n)
 	}

@@ -74,7 +74,7 @@ func printPreview(a *app, p service.Preview) {
 func (a *app) testSendCommand() *cobra.Command {
 	var channel, to, lang string
 	cmd := &cobra.Command{
-		Use:   "test-send ID --channel email --to ADDRESS [--lang fi|sv|en]",
+		Use:   "test-send ID --channel email|sms --to ADDRESS|NUMBER [--lang fi|sv|en]",
 		Short: "Send the campaign's message, marked as a test, to one address (a sample member; no delivery is recorded)",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
@@ -105,7 +105,7 @@ func (a *app) testSendCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&channel, "channel", "email", "the channel to test (email)")
+	cmd.Flags().StringVar(&channel, "channel", "email", "the channel to test: email, or sms (to a mobile number)")
 	cmd.Flags().StringVar(&to, "to", "", "where to send the test (required)")
 	cmd.Flags().StringVar(&lang, "lang", "fi", "language of the sample member: fi, sv or en")
 	return cmd
