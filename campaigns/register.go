@@ -82,6 +82,15 @@ type SuppressionRow struct {
 	Value   string
 }
 
+// RejectedRows counts the rows that errs reject: a row may have several problems.
+func RejectedRows(errs []RowError) int {
+	lines := make(map[int]bool, len(errs))
+	for _, e := range errs {
+		lines[e.Line] = true
+	}
+	return len(lines)
+}
+
 // Rows streams the clean rows of an imported file into row, in file order, and returns the rejected
 // rows. It fails with a *FileError when the file cannot be trusted, or with row's own error; the
 // store then imports nothing. csvfile's readers bound to a file are Rows.

@@ -185,8 +185,9 @@ func parseFlag(v string) (*bool, bool) {
 
 // readRows is the loop every reader shares: it reads records until the end or a *FileError, parses
 // each with parse, rejects a row whose key (when key is not nil) repeats an earlier row's, and hands
-// the clean rows to row in file order.
-func readRows[T any](t *table, parse func(*table) (T, *RowError), keyField string, key func(T) string, row func(T) error) ([]RowError, error) {
+// the clean rows to row in file order. A rejected row gives one RowError per problem found in it,
+// all with the row's line.
+func readRows[T any](t *table, parse func(*table) (T, []RowError), keyField string, key func(T) string, row func(T) error) ([]RowError, error) {
 	var rejected []RowError
 	seen := make(map[string]int)
 	for {
@@ -195,17 +196,17 @@ func readRows[T any](t *table, parse func(*table) (T, *RowError), keyField strin
 		} else if err != nil {
 			return rejected, err
 		}
-		v, rerr := parse(t)
-		if rerr == nil && key != nil {
+		v, problems := parse(t)
+		if len(problems) == 0 && key != nil {
 			k := key(v)
 			if first, dup := seen[k]; dup {
-				rerr = &RowError{Line: t.line, Field: keyField, Reason: fmt.Sprintf("%q already appears on line %d", k, first)}
+				problems = []RowError{{Line: t.line, Field: keyField, Reason: fmt.Sprintf("%q already appears on line %d", k, first)}}
 			} else {
 				seen[k] = t.line
 			}
 		}
-		if rerr != nil {
-			rejected = append(rejected, *rerr)
+		if len(problems) > 0 {
+			rejected = append(rejected, problems...)
 			continue
 		}
 		if err := row(v); err != nil {

@@ -291,8 +291,10 @@ func TestReadMembersBadFields(t *testing.T) {
 		{"language", map[string]string{"language": "de"}, `line 2: language: unknown language "de" (want fi, sv or en)`},
 		{"email_consent", map[string]string{"email_consent": "maybe"}, `line 2: email_consent: "maybe" is not yes, no or empty`},
 		{"postal_objection", map[string]string{"postal_objection": "x"}, `line 2: postal_objection: "x" is not yes, no or empty`},
-		// The first bad field in column order is the one reported.
-		{"several", map[string]string{"email": "bad", "language": "de"}, "line 2: email: not an email address"},
+		// Every bad field of a row is reported at once, in column order.
+		{"several", map[string]string{"email": "bad", "language": "de", "postal_code": "123", "sms_consent": "maybe"},
+			"line 2: email: not an email address\nline 2: postal_code: \"123\" is not a Finnish postal code (five digits)\n" +
+				"line 2: language: unknown language \"de\" (want fi, sv or en)\nline 2: sms_consent: \"maybe\" is not yes, no or empty"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -301,8 +303,8 @@ func TestReadMembersBadFields(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := rowErrors(rejected); !reflect.DeepEqual(got, []string{c.want}) {
-				t.Errorf("rejected = %q\n      want [%q]", got, c.want)
+			if got := rowErrors(rejected); !reflect.DeepEqual(got, strings.Split(c.want, "\n")) {
+				t.Errorf("rejected = %q\n      want %q", got, strings.Split(c.want, "\n"))
 			}
 			if len(rejected) == 1 && rejected[0].Line != 2 {
 				t.Errorf("RowError.Line = %d, want 2", rejected[0].Line)
@@ -743,4 +745,25 @@ func TestReadMembersFromFinnishExcel(t *testing.T) {
 	cp1252 := strings.NewReplacer("ä", "\xe4", "Ä", "\xc4", "Ö", "\xd6", "Å", "\xc5").Replace(file)
 	_, err = ReadMembers(strings.NewReader(cp1252), "excel.csv", func(MemberRow) error { return nil })
 	wantFileError(t, err, 2, "excel.csv:2: field 2 (column 4) is not valid UTF-8: "+hintUTF8)
+}
+
+func TestPurchaseRowReportsEveryProblem(t *testing.T) {
+	file := "external_id,purchased_at,amount_eur,store,order_ref\nM1,yesterday,4.999,Kamppi,\nM2,2026-03-01T14:05:00+02:00,5,Kamppi,O-2\n"
+	var got []PurchaseRow
+	rejected, err := ReadPurchases(strings.NewReader(file), "p.csv", func(p PurchaseRow) error {
+		got = append(got, p)
+		return nil
+	})
+	if err != nil || len(got) != 1 || got[0].OrderRef != "O-2" {
+		t.Fatalf("read: %v, rows %+v", err, got)
+	}
+	want := []string{"line 2: order_ref: is empty",
+		`line 2: purchased_at: "yesterday" is not an RFC 3339 time such as 2026-03-01T14:05:00+02:00`,
+		`line 2: amount_eur: "4.999" is not an amount like 49.90`}
+	if g := rowErrors(rejected); !reflect.DeepEqual(g, want) {
+		t.Fatalf("rejected = %q\nwant %q", g, want)
+	}
+	if n := campaigns.RejectedRows(rejected); n != 1 {
+		t.Fatalf("%d rows rejected, want 1 row with three problems", n)
+	}
 }

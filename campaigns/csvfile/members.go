@@ -30,8 +30,11 @@ func ReadMembers(r io.Reader, name string, row func(MemberRow) error) ([]RowErro
 	return readRows(t, memberRow, "external_id", func(m MemberRow) string { return m.ExternalID }, row)
 }
 
-func memberRow(t *table) (MemberRow, *RowError) {
-	bad := func(field, reason string) *RowError { return &RowError{Line: t.line, Field: field, Reason: reason} }
+func memberRow(t *table) (MemberRow, []RowError) {
+	// Every problem of the row is reported, not only the first: the person fixing the file fixes
+	// the row once.
+	var problems []RowError
+	bad := func(field, reason string) { problems = append(problems, RowError{Line: t.line, Field: field, Reason: reason}) }
 	m := MemberRow{
 		Line:       t.line,
 		ExternalID: t.get("external_id"),
@@ -43,38 +46,37 @@ func memberRow(t *table) (MemberRow, *RowError) {
 		Country:    strings.ToUpper(t.get("country")),
 	}
 	if m.ExternalID == "" {
-		return m, bad("external_id", "is empty")
-	}
-	if len(m.ExternalID) > 64 {
-		return m, bad("external_id", "is longer than 64 characters")
+		bad("external_id", "is empty")
+	} else if len(m.ExternalID) > 64 {
+		bad("external_id", "is longer than 64 characters")
 	}
 	if v := t.get("email"); v != "" {
-		e, err := campaigns.NormalizeEmail(v)
-		if err != nil {
-			return m, bad("email", err.Error())
+		if e, err := campaigns.NormalizeEmail(v); err != nil {
+			bad("email", err.Error())
+		} else {
+			m.Email = e
 		}
-		m.Email = e
 	}
 	if v := t.get("phone"); v != "" {
-		p, kind, err := phone.Normalize(v)
-		if err != nil {
-			return m, bad("phone", err.Error())
+		if p, kind, err := phone.Normalize(v); err != nil {
+			bad("phone", err.Error())
+		} else {
+			sms := kind.SMS()
+			m.Phone, m.PhoneSMS = p, &sms
 		}
-		sms := kind.SMS()
-		m.Phone, m.PhoneSMS = p, &sms
 	}
 	if m.Country != "" && (len(m.Country) != 2 || strings.ToUpper(m.Country) != m.Country || !isLetters(m.Country)) {
-		return m, bad("country", fmt.Sprintf("%q is not a two-letter country code", m.Country))
+		bad("country", fmt.Sprintf("%q is not a two-letter country code", m.Country))
 	}
 	if m.PostalCode != "" && (m.Country == "" || m.Country == "FI") && !campaigns.ValidPostalCode(m.PostalCode) {
-		return m, bad("postal_code", fmt.Sprintf("%q is not a Finnish postal code (five digits)", m.PostalCode))
+		bad("postal_code", fmt.Sprintf("%q is not a Finnish postal code (five digits)", m.PostalCode))
 	}
 	if v := t.get("language"); v != "" {
-		l, err := campaigns.ParseLanguage(v)
-		if err != nil {
-			return m, bad("language", err.Error())
+		if l, err := campaigns.ParseLanguage(v); err != nil {
+			bad("language", err.Error())
+		} else {
+			m.Language = string(l)
 		}
-		m.Language = string(l)
 	}
 	flags := []struct {
 		col string
@@ -88,11 +90,11 @@ func memberRow(t *table) (MemberRow, *RowError) {
 		v := t.get(f.col)
 		b, ok := parseFlag(v)
 		if !ok {
-			return m, bad(f.col, fmt.Sprintf("%q is not yes, no or empty", v))
+			bad(f.col, fmt.Sprintf("%q is not yes, no or empty", v))
 		}
 		*f.dst = b
 	}
-	return m, nil
+	return m, problems
 }
 
 func isLetters(s string) bool {

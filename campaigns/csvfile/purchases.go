@@ -26,26 +26,27 @@ func ReadPurchases(r io.Reader, name string, row func(PurchaseRow) error) ([]Row
 	return readRows(t, purchaseRow, "order_ref", func(p PurchaseRow) string { return p.OrderRef }, row)
 }
 
-func purchaseRow(t *table) (PurchaseRow, *RowError) {
-	bad := func(field, reason string) *RowError { return &RowError{Line: t.line, Field: field, Reason: reason} }
+func purchaseRow(t *table) (PurchaseRow, []RowError) {
+	var problems []RowError
+	bad := func(field, reason string) { problems = append(problems, RowError{Line: t.line, Field: field, Reason: reason}) }
 	p := PurchaseRow{Line: t.line, ExternalID: t.get("external_id"), Store: t.get("store"), OrderRef: t.get("order_ref")}
 	if p.ExternalID == "" {
-		return p, bad("external_id", "is empty")
+		bad("external_id", "is empty")
 	}
 	if p.OrderRef == "" {
-		return p, bad("order_ref", "is empty")
+		bad("order_ref", "is empty")
 	}
-	at, err := time.Parse(time.RFC3339, t.get("purchased_at"))
-	if err != nil {
-		return p, bad("purchased_at", fmt.Sprintf("%q is not an RFC 3339 time such as 2026-03-01T14:05:00+02:00", t.get("purchased_at")))
+	if at, err := time.Parse(time.RFC3339, t.get("purchased_at")); err != nil {
+		bad("purchased_at", fmt.Sprintf("%q is not an RFC 3339 time such as 2026-03-01T14:05:00+02:00", t.get("purchased_at")))
+	} else {
+		p.PurchasedAt = at
 	}
-	p.PurchasedAt = at
-	cents, ok := parseEuros(t.get("amount_eur"))
-	if !ok {
-		return p, bad("amount_eur", fmt.Sprintf("%q is not an amount like 49.90", t.get("amount_eur")))
+	if cents, ok := parseEuros(t.get("amount_eur")); !ok {
+		bad("amount_eur", fmt.Sprintf("%q is not an amount like 49.90", t.get("amount_eur")))
+	} else {
+		p.AmountCents = cents
 	}
-	p.AmountCents = cents
-	return p, nil
+	return p, problems
 }
 
 // parseEuros reads a non-negative amount with at most two decimals ("49.90", "5", "0.5") as cents,

@@ -25,8 +25,9 @@ func ReadSuppressions(r io.Reader, name string, row func(SuppressionRow) error) 
 	return readRows(t, suppressionRow, "", nil, row)
 }
 
-func suppressionRow(t *table) (SuppressionRow, *RowError) {
-	bad := func(field, reason string) *RowError { return &RowError{Line: t.line, Field: field, Reason: reason} }
+func suppressionRow(t *table) (SuppressionRow, []RowError) {
+	// The value is read by its channel: a bad channel is the one problem reported.
+	bad := func(field, reason string) []RowError { return []RowError{{Line: t.line, Field: field, Reason: reason}} }
 	s := SuppressionRow{Line: t.line}
 	ch, err := campaigns.ParseChannel(t.get("channel"))
 	if err != nil {

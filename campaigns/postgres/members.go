@@ -67,7 +67,7 @@ func (s *Store) ImportMembers(ctx context.Context, read campaigns.Rows[campaigns
 				e.ErasedAt.UTC().Format("2006-01-02"))})
 		}
 		slices.SortFunc(rejected, func(a, b campaigns.RowError) int { return a.Line - b.Line })
-		res.Rejected, res.Rejections = len(rejected), rejected
+		res.Rejected, res.Rejections = campaigns.RejectedRows(rejected), rejected
 		var updated, inserted, consented []int64
 		if err := tx.SelectContext(ctx, &updated, s.q("import-update-members")); err != nil {
 			return fmt.Errorf("import members: update: %w", err)
@@ -138,7 +138,7 @@ func (s *Store) ImportPurchases(ctx context.Context, read campaigns.Rows[campaig
 		}
 		n, _ := r.RowsAffected()
 		res.Added, res.Rejections = int(n), rejected
-		return s.audit(ctx, tx, a.With("added", res.Added).With("rejected", len(rejected)))
+		return s.audit(ctx, tx, a.With("added", res.Added).With("rejected", campaigns.RejectedRows(rejected)))
 	})
 	return res, err
 }

@@ -295,7 +295,7 @@ func (s *Store) ImportSuppressions(ctx context.Context, read campaigns.Rows[camp
 		}
 		n, _ := r.RowsAffected()
 		res.Added, res.Rejections = int(n), rejected
-		return s.audit(ctx, tx, a.With("added", res.Added).With("rejected", len(rejected)))
+		return s.audit(ctx, tx, a.With("added", res.Added).With("rejected", campaigns.RejectedRows(rejected)))
 	})
 	return res, err
 }

@@ -120,7 +120,7 @@ func (a *app) importFile(path string, do func(f *os.File, name string, actor cam
 	}
 	fmt.Fprintln(a.stdout, summary)
 	if len(rejected) > 0 {
-		return fmt.Errorf("%s: %d rows rejected (listed above); the other rows were imported", name, len(rejected))
+		return fmt.Errorf("%s: %d rows rejected (listed above); the other rows were imported", name, campaigns.RejectedRows(rejected))
 	}
 	return nil
 }
@@ -134,7 +134,7 @@ func (a *app) purchasesCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			return a.importFile(argv[0], func(f *os.File, name string, actor campaigns.User) ([]campaigns.RowError, string, error) {
 				res, err := a.svc.ImportPurchases(a.ctx, actor, f, name)
-				return res.Rejections, fmt.Sprintf("added %d, rejected %d", res.Added, len(res.Rejections)), err
+				return res.Rejections, fmt.Sprintf("added %d, rejected %d", res.Added, campaigns.RejectedRows(res.Rejections)), err
 			})
 		},
 	})
@@ -197,7 +197,7 @@ func (a *app) suppressionsCommand() *cobra.Command {
 			}
 			return a.importFile(argv[0], func(f *os.File, name string, actor campaigns.User) ([]campaigns.RowError, string, error) {
 				res, err := a.svc.ImportSuppressions(a.ctx, actor, f, name, why)
-				return res.Rejections, fmt.Sprintf("added %d, rejected %d", res.Added, len(res.Rejections)), err
+				return res.Rejections, fmt.Sprintf("added %d, rejected %d", res.Added, campaigns.RejectedRows(res.Rejections)), err
 			})
 		},
 	}
