@@ -34,7 +34,9 @@ func memberRow(t *table) (MemberRow, []RowError) {
 	// Every problem of the row is reported, not only the first: the person fixing the file fixes
 	// the row once.
 	var problems []RowError
-	bad := func(field, reason string) { problems = append(problems, RowError{Line: t.line, Field: field, Reason: reason}) }
+	bad := func(field, reason string) {
+		problems = append(problems, RowError{Line: t.line, Field: field, Reason: reason})
+	}
 	m := MemberRow{
 		Line:       t.line,
 		ExternalID: t.get("external_id"),

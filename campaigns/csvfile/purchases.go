@@ -28,7 +28,9 @@ func ReadPurchases(r io.Reader, name string, row func(PurchaseRow) error) ([]Row
 
 func purchaseRow(t *table) (PurchaseRow, []RowError) {
 	var problems []RowError
-	bad := func(field, reason string) { problems = append(problems, RowError{Line: t.line, Field: field, Reason: reason}) }
+	bad := func(field, reason string) {
+		problems = append(problems, RowError{Line: t.line, Field: field, Reason: reason})
+	}
 	p := PurchaseRow{Line: t.line, ExternalID: t.get("external_id"), Store: t.get("store"), OrderRef: t.get("order_ref")}
 	if p.ExternalID == "" {
 		bad("external_id", "is empty")
