@@ -69,6 +69,9 @@ func (s *Store) ImportMembers(ctx context.Context, read campaigns.Rows[campaigns
 		slices.SortFunc(rejected, func(a, b campaigns.RowError) int { return a.Line - b.Line })
 		res.Rejected, res.Rejections = campaigns.RejectedRows(rejected), rejected
 		var updated, inserted, consented []int64
+		if _, err := tx.ExecContext(ctx, s.q("import-audit-changes"), a.Actor, source, a.Details["file"]); err != nil {
+			return fmt.Errorf("import members: audit changes: %w", err)
+		}
 		if err := tx.SelectContext(ctx, &updated, s.q("import-update-members")); err != nil {
 			return fmt.Errorf("import members: update: %w", err)
 		}
@@ -233,6 +236,9 @@ func (s *Store) EraseMember(ctx context.Context, externalID string, a campaigns.
 		}
 		if _, err := tx.ExecContext(ctx, s.q("erase-suppress"), id); err != nil {
 			return fmt.Errorf("erase member %d: suppress: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q("erase-scrub-audit"), id); err != nil {
+			return fmt.Errorf("erase member %d: audit values: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q("erase-deliveries"), id); err != nil {
 			return fmt.Errorf("erase member %d: deliveries: %w", id, err)

@@ -222,12 +222,20 @@ func (s *Store) RecordConsent(ctx context.Context, externalID string, c campaign
 		if err != nil {
 			return err
 		}
+		// The entry names the state before the change too: "who changed what" has both sides.
+		var previous campaigns.ConsentStatus = "none"
+		var before campaigns.ConsentEvent
+		if err := tx.GetContext(ctx, &before, s.q("current-consent"), id, c.Channel); err == nil {
+			previous = before.Status
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("record consent for member %d: %w", id, err)
+		}
 		ev, err = s.recordConsent(ctx, tx, id, c, a.Actor)
 		if err != nil {
 			return err
 		}
 		a.MemberID = id
-		return s.audit(ctx, tx, a.With("event_id", ev.ID))
+		return s.audit(ctx, tx, a.With("event_id", ev.ID).With("previous", previous))
 	})
 	return ev, err
 }

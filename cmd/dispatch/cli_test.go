@@ -144,6 +144,16 @@ func TestMembersImportExportEraseAudited(t *testing.T) {
 	if out != "imported 0, updated 0, unchanged 1, rejected 1\n" {
 		t.Fatalf("re-import: %q", out)
 	}
+	// A change is audited with the old and new values of each field it touches.
+	moved := writeFile(t, "moved.csv", memberHeader+"JM1,,,paivi.h@example.com,,Linnankatu 7,20100,,,,,,,,\n")
+	if out := c.must("members", "import", moved); out != "imported 0, updated 1, unchanged 0, rejected 0\n" {
+		t.Fatalf("update import: %q", out)
+	}
+	var changes string
+	pgtest.Must(t, "changes", c.dbHandle().Get(&changes, `SELECT details->>'changes' FROM audit_log WHERE action = 'members.update' AND member_external_id = 'JM1'`))
+	if changes != `{"email": {"new": "paivi.h@example.com", "old": "paivi@example.com"}, "street": {"new": "Linnankatu 7", "old": "Puistokatu 2 A 3"}}` {
+		t.Fatalf("audited changes: %s", changes)
+	}
 
 	bad := writeFile(t, "broken.csv", memberHeader+"JM3,A,B,,,,,,,,,,,,\nJM4,\"A,B,,,,,,,,,,,,\n")
 	if _, errOut, code := c.run("members", "import", bad); code != 1 || errOut != "dispatch: broken.csv:3: extraneous or missing \" in quoted-field\n" {
@@ -151,6 +161,9 @@ func TestMembersImportExportEraseAudited(t *testing.T) {
 	}
 
 	c.must("consent", "set", "JM1", "sms", "granted", "--source", "customer-service", "--wording", "2026-01")
+	if n := pgtest.Count(t, c.dbHandle(), `SELECT count(*) FROM audit_log WHERE action = 'consent.set' AND details->>'previous' = 'withdrawn' AND details->>'status' = 'granted'`); n != 1 {
+		t.Fatalf("the consent change is audited %d times with the state before it", n)
+	}
 	if _, errOut, code := c.run("consent", "set", "JM1", "fax", "granted", "--source", "import"); code != 2 || !strings.Contains(errOut, "unknown channel") {
 		t.Fatalf("bad channel: exit %d, %q", code, errOut)
 	}
@@ -186,6 +199,12 @@ func TestMembersImportExportEraseAudited(t *testing.T) {
 	if _, errOut, code := c.run("members", "export", "JM1"); code != 1 || !strings.Contains(errOut, `no member with external id "JM1"`) {
 		t.Fatalf("export after erase: exit %d, %q", code, errOut)
 	}
+	// Nothing of the erased person stays in the audit log but which fields changed.
+	var after string
+	pgtest.Must(t, "scrubbed", c.dbHandle().Get(&after, `SELECT details::text FROM audit_log WHERE action = 'members.update' AND member_external_id = 'JM1'`))
+	if strings.Contains(after, "paivi") || strings.Contains(after, "Linnankatu") || !strings.Contains(after, `"fields": ["email", "street"]`) {
+		t.Fatalf("audit entry after erasure: %s", after)
+	}
 	// An erasure holds: the old file does not bring the person back, until they are readmitted.
 	out, errOut, code = c.run("members", "import", file)
 	if code != 1 || out != "imported 0, updated 0, unchanged 0, rejected 2\n" || !strings.Contains(errOut, "members.csv: line 2: external_id: this member was erased on ") {
@@ -216,7 +235,7 @@ func TestMembersImportExportEraseAudited(t *testing.T) {
 		}
 		actions = append(actions, e.Action)
 	}
-	want := "users.add members.import members.import consent.set members.export members.erase members.import members.readmit members.import"
+	want := "users.add members.import members.import members.update members.import consent.set members.export members.erase members.import members.readmit members.import"
 	if strings.Join(actions, " ") != want {
 		t.Fatalf("audit actions = %q, want %q", strings.Join(actions, " "), want)
 	}

@@ -166,3 +166,30 @@ DELETE FROM members WHERE id = $1
 COPY import_members (line, external_id, first_name, last_name, email, phone, phone_sms, street,
                      postal_code, city, country, language, email_consent, sms_consent, postal_objection,
                      address_protected, deceased) FROM STDIN
+
+-- name: import-audit-changes
+-- Before the update: one audit entry per member whose fields the import changes, naming each field
+-- with its old and new value, so that "who changed what about this member" has an answer. An
+-- erasure removes the values (erase-scrub-audit). $1 actor, $2 source, $3 file name.
+INSERT INTO audit_log (actor, action, member_id, member_external_id, details)
+SELECT $1, 'members.update', m.id, m.external_id,
+       jsonb_build_object('source', $2::text, 'file', $3::text, 'changes', ch.changes)
+FROM import_members i
+JOIN members m ON m.external_id = i.external_id
+CROSS JOIN LATERAL (
+  SELECT jsonb_object_agg(f.field, jsonb_build_object('old', f.old, 'new', f.new)) AS changes
+  FROM (VALUES ('first_name', m.first_name, i.first_name), ('last_name', m.last_name, i.last_name),
+               ('email', m.email, i.email), ('phone', m.phone, i.phone), ('street', m.street, i.street),
+               ('postal_code', m.postal_code, i.postal_code), ('city', m.city, i.city),
+               ('country', m.country, i.country), ('language', m.language, i.language),
+               ('address_protected', m.address_protected::text, i.address_protected::text),
+               ('deceased', m.deceased::text, i.deceased::text)) AS f (field, old, new)
+  WHERE f.new IS NOT NULL AND f.new IS DISTINCT FROM f.old
+) ch
+WHERE ch.changes IS NOT NULL
+
+-- name: erase-scrub-audit
+-- The member's audit entries keep which fields changed, never their values.
+UPDATE audit_log SET details = (details - 'changes') ||
+       jsonb_build_object('fields', (SELECT jsonb_agg(k ORDER BY k) FROM jsonb_object_keys(details -> 'changes') AS k))
+WHERE member_id = $1 AND details ? 'changes'
