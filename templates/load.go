@@ -62,7 +62,17 @@ func New(overrideDir string) (*Renderer, error) {
 			return nil, fmt.Errorf("templates: template folder %s is not a folder", overrideDir)
 		}
 		origin := func(rel string) string { return filepath.Join(overrideDir, filepath.FromSlash(rel)) }
-		if err := readTree(os.DirFS(overrideDir), ".", origin, tree); err != nil {
+		// The folder is opened as an os.Root: a link that leads out of it (to /proc/self/environ, a
+		// key file) is refused by the kernel's own path walk, so no template can read a file outside.
+		root, err := os.OpenRoot(overrideDir)
+		if err != nil {
+			return nil, fmt.Errorf("templates: template folder: %w", err)
+		}
+		defer root.Close()
+		if err := readTree(root.FS(), ".", origin, tree); err != nil {
+			if strings.Contains(err.Error(), "escapes from parent") {
+				return nil, fmt.Errorf("templates: %s: a link out of the template folder (DISPATCH_TEMPLATE_DIR) is refused", pathOf(err, overrideDir))
+			}
 			return nil, fmt.Errorf("templates: %w", err)
 		}
 	}
@@ -71,6 +81,15 @@ func New(overrideDir string) (*Renderer, error) {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	return r, nil
+}
+
+// pathOf names the file an fs error is about, inside dir.
+func pathOf(err error, dir string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return filepath.Join(dir, filepath.FromSlash(pe.Path))
+	}
+	return dir
 }
 
 // ignored reports whether a file in a template folder is not a template: hidden files and

@@ -662,3 +662,47 @@ func BenchmarkRenderSMS(b *testing.B) {
 		}
 	}
 }
+
+// A template folder cannot read a file outside itself through a link: a subject linked to
+// /proc/self/environ (the process's secrets) or to a file elsewhere is refused when the templates are
+// loaded. A link that stays inside the folder is fine.
+func TestOverrideLinkOutOfTheFolderIsRefused(t *testing.T) {
+	for name, target := range map[string]string{"environ": "/proc/self/environ", "elsewhere": ""} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"coupon/email.fi.txt": "x"})
+			if target == "" {
+				outside := filepath.Join(t.TempDir(), "secret.txt")
+				if err := os.WriteFile(outside, []byte("DISPATCH_SECRET=hunter2"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				target = outside
+			}
+			if err := os.Symlink(target, filepath.Join(dir, "coupon", "email.fi.subject")); err != nil {
+				t.Fatal(err)
+			}
+			_, err := New(dir)
+			if err == nil || !strings.Contains(err.Error(), "a link out of the template folder (DISPATCH_TEMPLATE_DIR) is refused") ||
+				!strings.Contains(err.Error(), filepath.Join(dir, "coupon", "email.fi.subject")) {
+				t.Fatalf("New = %v, want the link refused", err)
+			}
+		})
+	}
+	dir := t.TempDir()
+	// A hidden folder is not a template: shared text may live there and be linked to.
+	writeFiles(t, dir, map[string]string{".shared/subject.txt": "Syysale: {{.Discount}}", "coupon/email.fi.txt": "x"})
+	if err := os.Remove(filepath.Join(dir, "coupon", "email.fi.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../.shared/subject.txt", filepath.Join(dir, "coupon", "email.fi.subject")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(dir)
+	if err != nil {
+		t.Fatalf("a link inside the folder: %v", err)
+	}
+	m, err := r.Render("coupon", campaigns.Email, "fi", sample("coupon", campaigns.Email, "fi"))
+	if err != nil || !strings.HasPrefix(m.Subject, "Syysale: ") {
+		t.Fatalf("render through an inside link: %q %v", m.Subject, err)
+	}
+}
