@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
@@ -82,11 +83,40 @@ func check(spec *campaigns.Spec) error {
 		return err
 	}
 	if spec.Schedule.Cron != "" {
-		if _, err := CronParser.Parse(spec.Schedule.Cron); err != nil {
+		sched, err := CronParser.Parse(spec.Schedule.Cron)
+		if err != nil {
 			return campaigns.Invalid("schedule.cron", fmt.Sprintf("%q does not parse: %v", spec.Schedule.Cron, err))
+		}
+		if gap := shortestGap(sched); gap < MinCronInterval {
+			return campaigns.Invalid("schedule.cron", fmt.Sprintf("%q runs every %s; a campaign runs at most once an hour", spec.Schedule.Cron, gap))
 		}
 	}
 	return nil
+}
+
+// MinCronInterval is the shortest time allowed between two runs of a recurring campaign: a marketing
+// campaign sent more often than hourly is a mistake (a typo in a cron field, "@every 1s").
+const MinCronInterval = time.Hour
+
+// shortestGap is the shortest time between consecutive ticks of s over a year of ticks from a
+// fixed start (every pattern of minutes, hours, weekdays and months repeats within it), looking at
+// no more than a few thousand ticks: a schedule that ticks more often is refused after those.
+func shortestGap(s cron.Schedule) time.Duration {
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := t.AddDate(1, 0, 0)
+	shortest := time.Duration(1<<63 - 1)
+	prev := s.Next(t)
+	for i := 0; i < 10000 && prev.Before(end) && !prev.IsZero(); i++ {
+		next := s.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		if d := next.Sub(prev); d < shortest {
+			shortest = d
+		}
+		prev = next
+	}
+	return shortest
 }
 
 var (

@@ -2,6 +2,7 @@ package campaignfile
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,23 @@ func TestDecodeJSONStrict(t *testing.T) {
 	}
 	if s.Template != "newsletter" || s.Strategy != campaigns.StrategyAll || *s.Segment.MinTotalSpend != 1250 {
 		t.Fatalf("defaults not filled: %+v", s)
+	}
+}
+
+// A recurring campaign runs at most once an hour: a cron every second or minute is refused at create.
+func TestCronMoreOftenThanHourlyIsRefused(t *testing.T) {
+	base := "name: x\nkind: newsletter\nchannels: [email]\nschedule:\n  cron: \"%s\"\n"
+	for cronExpr, ok := range map[string]bool{
+		"@every 1s": false, "@every 1ms": false, "@every 0s": false, "@every 59m": false, "* * * * *": false,
+		"*/30 * * * *": false, "0,30 9 * * *": false, "0 9-17 * * MON-FRI": true, "@every 1h": true,
+		"@hourly": true, "@daily": true, "0 9 * * MON": true, "0 9 1 * *": true,
+	} {
+		_, err := DecodeYAML([]byte(fmt.Sprintf(base, cronExpr)), "c.yaml")
+		if ok && err != nil {
+			t.Errorf("%q refused: %v", cronExpr, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "c.yaml:5: schedule.cron:") || !strings.Contains(err.Error(), "at most once an hour")) {
+			t.Errorf("%q: %v, want it refused", cronExpr, err)
+		}
 	}
 }
