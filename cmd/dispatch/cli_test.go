@@ -87,6 +87,12 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"DISPATCH_EMAIL_RATE":   "fast",
 		"DISPATCH_SECRET":       "short",
 	}
+	for _, weak := range []string{"                ", "aaaaaaaaaaaaaaaaaaaaaaaa", " 0123456789abcdef0123"} {
+		c := &cli{t: t, env: map[string]string{"DISPATCH_SECRET": weak}}
+		if _, errOut, code := c.run("migrate"); code != 2 || !strings.HasPrefix(errOut, "dispatch: DISPATCH_SECRET: ") {
+			t.Errorf("DISPATCH_SECRET=%q: exit %d, %q", weak, code, errOut)
+		}
+	}
 	for k, v := range cases {
 		c := &cli{t: t, env: map[string]string{k: v}}
 		_, errOut, code := c.run("migrate")

@@ -141,8 +141,8 @@ var settings = []setting{
 		}},
 	{"DISPATCH_SECRET", "", "", "key for signed links; required by serve, worker and scheduler",
 		func(c *config, v string) error {
-			if v != "" && len(v) < 16 {
-				return fmt.Errorf("must be at least 16 characters")
+			if err := checkSecret(v); err != nil {
+				return err
 			}
 			c.Secret = v
 			return nil
@@ -246,4 +246,27 @@ func loadConfig(getenv func(string) string, fs *pflag.FlagSet) (*config, error) 
 func lookup(getenv func(string) string, key string) (string, bool) {
 	v := getenv(key)
 	return v, v != ""
+}
+
+// checkSecret refuses a DISPATCH_SECRET that cannot keep links unforgeable: shorter than 16
+// characters, with spaces or control characters at either end (a copy-paste slip), or of fewer than
+// 8 different characters ("aaaaaaaaaaaaaaaa", 16 spaces). "" means not set.
+func checkSecret(v string) error {
+	if v == "" {
+		return nil
+	}
+	if len(v) < 16 {
+		return fmt.Errorf("must be at least 16 characters (e.g. openssl rand -hex 32)")
+	}
+	if strings.TrimSpace(v) != v {
+		return fmt.Errorf("starts or ends with white space")
+	}
+	distinct := map[rune]bool{}
+	for _, r := range v {
+		distinct[r] = true
+	}
+	if len(distinct) < 8 {
+		return fmt.Errorf("has fewer than 8 different characters: use a random value (e.g. openssl rand -hex 32)")
+	}
+	return nil
 }
