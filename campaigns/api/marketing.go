@@ -1,10 +1,9 @@
 package api
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -31,7 +30,15 @@ func (s *Server) marketingRoutes(svc *service.Service) {
 	mk := func(h func(http.ResponseWriter, *http.Request, campaigns.User) error) http.Handler {
 		return s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			user, _ := UserFrom(r.Context())
-			if err := h(w, r, user); err != nil {
+			err := h(w, r, user)
+			var tooLarge *http.MaxBytesError
+			switch {
+			case err == nil:
+			case errors.Is(err, errBodyTooLarge) || errors.As(err, &tooLarge):
+				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "request body too large: nothing was done"})
+			case errors.Is(err, errNotJSON):
+				writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": err.Error()})
+			default:
 				s.writeError(w, r, err)
 			}
 		}))
@@ -58,18 +65,18 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// decodeJSON reads a small JSON body strictly: unknown fields are refused.
+// decodeJSON reads a small JSON body strictly (readJSONBody); an empty body leaves v as it is.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return campaigns.Errorf(campaigns.ErrInvalid, "request body: %v", err)
-	}
-	return nil
+	_, err := readJSONBody(r, maxJSONBody, v, true)
+	return err
 }
 
 func (m *marketing) createCampaign(w http.ResponseWriter, r *http.Request, u campaigns.User) error {
-	spec, err := campaignfile.DecodeJSON(io.LimitReader(r.Body, maxJSONBody))
+	data, err := readJSONBody(r, maxJSONBody, &campaigns.Spec{}, false)
+	if err != nil {
+		return err
+	}
+	spec, err := campaignfile.DecodeJSON(bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
@@ -195,8 +202,13 @@ func (m *marketing) importMembers(w http.ResponseWriter, r *http.Request, u camp
 	if name == "" {
 		name = "upload.csv"
 	}
-	res, err := m.svc.ImportMembers(r.Context(), u, io.LimitReader(r.Body, maxImportBody), name, source)
+	// A file over the limit fails the import whole (413): it is never read as a shorter file.
+	res, err := m.svc.ImportMembers(r.Context(), u, http.MaxBytesReader(w, r.Body, maxImportBody), name, source)
 	var fe *campaigns.FileError
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return err
+	}
 	if errors.As(err, &fe) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Error()})
 		return nil

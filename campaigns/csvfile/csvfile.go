@@ -135,7 +135,8 @@ func parseError(name string, err error) error {
 		}
 		return &FileError{Name: name, Line: pe.StartLine, Reason: reason}
 	}
-	return &FileError{Name: name, Reason: err.Error()}
+	// Not the file's fault (an upload cut off, over its size limit): the error as it is.
+	return fmt.Errorf("read %s: %w", name, err)
 }
 
 // bomSkipper drops a UTF-8 byte order mark at the start of the input, as spreadsheet programs write one.
