@@ -6,7 +6,6 @@ import (
 	netmail "net/mail"
 	"net/textproto"
 	"regexp"
-	"strconv"
 	"strings"
 
 	mail "github.com/wneessen/go-mail"
@@ -177,27 +176,50 @@ var addressLike = regexp.MustCompile(`<?(?:"[^"]*"|[^\s<>()\[\],;:"@]+)@[^\s<>()
 // maxReply bounds the reply text kept in an error.
 const maxReply = 300
 
-// replyText returns the server's reply (or the connection error) from go-mail's send error, without
-// the recipient: go-mail's Error() lists the affected recipients and the Message-ID after the reply,
-// and the reply itself may echo the address.
+// replyText describes the server's reply from go-mail's send error by its codes alone: the reply
+// code, the enhanced status code (RFC 3463) when there is one, and what its class and subject say
+// ("550 5.1.1 permanent: addressing"). The reply's free text is never kept: servers echo the
+// recipient's address, name or mailbox in it ("No such user (b2.maija.virtanen)"), and it would
+// outlive the member's erasure in the ledger and in logs. Without a reply code (a dropped
+// connection), what went wrong, redacted.
 func replyText(se *mail.SendError, to string) string {
-	s := se.Error()
-	s = strings.TrimPrefix(s, se.Reason.String()+": ")
-	if i := strings.Index(s, ", affected recipient(s): "); i >= 0 {
-		s = s[:i]
+	code := se.ErrorCode()
+	if code == 0 {
+		s := se.Error()
+		if i := strings.Index(s, ", affected recipient(s): "); i >= 0 {
+			s = s[:i]
+		}
+		return redact(s, to)
 	}
-	if i := strings.Index(s, ", affected message ID: "); i >= 0 {
-		s = s[:i]
-	}
-	// net/textproto quotes the reply text: `550 "5.1.1 <bob@example.com>: unknown"`.
-	if len(s) > 4 && s[3] == ' ' && s[4] == '"' {
-		if q, err := strconv.QuotedPrefix(s[4:]); err == nil {
-			if text, err := strconv.Unquote(q); err == nil {
-				s = s[:4] + text + s[4+len(q):]
-			}
+	enh := se.EnhancedStatusCode()
+	if !enhancedRE.MatchString(enh) {
+		enh = ""
+		if m := enhancedRE.FindString(se.Error()); m != "" {
+			enh = m
 		}
 	}
-	return redact(s, to)
+	return replyCodes(code, enh)
+}
+
+// enhancedRE matches an enhanced status code of RFC 3463: class.subject.detail.
+var enhancedRE = regexp.MustCompile(`\b[245]\.\d{1,3}\.\d{1,3}\b`)
+
+// replyCodes writes a reply by its codes: "451 4.7.1 transient: security or policy".
+func replyCodes(code int, enh string) string {
+	class := "transient"
+	if code >= 500 {
+		class = "permanent"
+	}
+	if enh == "" {
+		return fmt.Sprintf("%d %s", code, class)
+	}
+	subject := map[string]string{"0": "other", "1": "addressing", "2": "mailbox", "3": "mail system",
+		"4": "network or routing", "5": "mail protocol", "6": "message content", "7": "security or policy"}
+	parts := strings.SplitN(enh, ".", 3)
+	if what, ok := subject[parts[1]]; ok {
+		return fmt.Sprintf("%d %s %s: %s", code, enh, class, what)
+	}
+	return fmt.Sprintf("%d %s %s", code, enh, class)
 }
 
 // redact removes the recipient's address, and anything else that looks like an address, from s,

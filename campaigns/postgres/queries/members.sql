@@ -155,7 +155,11 @@ RETURNING erased_at
 
 -- name: erase-deliveries
 -- Deliveries stay as anonymous counts: without the member and the consent event (deleted with them).
-UPDATE deliveries SET member_id = NULL, consent_event_id = NULL WHERE member_id = $1
+-- A failure's reason keeps its category only ("smtp RCPT TO refused"): reasons are codes since the
+-- replies' free text is no longer kept, but older rows may hold a server's words about the person.
+UPDATE deliveries SET member_id = NULL, consent_event_id = NULL,
+       reason = CASE WHEN status = 'failed' THEN split_part(reason, ':', 1) ELSE reason END
+WHERE member_id = $1
 
 -- name: erase-member
 -- Consent events, current consents and purchases go with the member (ON DELETE CASCADE); coupons
