@@ -1,7 +1,8 @@
 // Package scheduler is the daemon that turns due campaigns into work: it starts runs when their time
 // comes (one-off or cron, in the configured time zone), selects the members who may be reached on each
 // channel into the delivery ledger, enqueues the ledger's batches into Redis, enqueues again the
-// batches whose tasks were lost, and marks runs finished when every delivery is final.
+// batches whose tasks were lost and those whose deliveries waiting for a retry are due, and marks
+// runs finished when every delivery is final.
 package scheduler
 
 import (
@@ -23,7 +24,14 @@ type Store interface {
 	StartDueRuns(ctx context.Context, now time.Time, next campaigns.NextRunFunc) ([]int64, error)
 	RunsToSelect(ctx context.Context) ([]int64, error)
 	SelectRun(ctx context.Context, runID int64, opt campaigns.SelectOptions) (campaigns.SelectResult, error)
+	// BatchesToEnqueue returns up to limit batches of sending runs, not done and not held by a
+	// worker, that were never enqueued or were enqueued before staleBefore (their task may be lost),
+	// leaving out those on the channels in waiting and those that wait for a retry (BatchesToRetry).
 	BatchesToEnqueue(ctx context.Context, staleBefore time.Time, limit int, waiting []campaigns.Channel) ([]campaigns.Batch, error)
+	// BatchesToRetry returns up to limit batches that a worker gave back with deliveries waiting for
+	// a retry after transient failures, whose first retry is due and that were not enqueued since;
+	// with the same exclusions as BatchesToEnqueue otherwise.
+	BatchesToRetry(ctx context.Context, limit int, waiting []campaigns.Channel) ([]campaigns.Batch, error)
 	MarkEnqueued(ctx context.Context, batches []campaigns.Batch, generations []int) error
 	FinishRuns(ctx context.Context) ([]int64, error)
 }
@@ -155,8 +163,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// Tick makes one pass: start due runs, select new runs, enqueue batches (new and lost ones), finish
-// runs whose deliveries are all final. It is safe to call from several processes at once.
+// Tick makes one pass: start due runs, select new runs, enqueue batches (new ones, lost ones, and
+// those due for a retry), finish runs whose deliveries are all final. It is safe to call from
+// several processes at once.
 func (s *Scheduler) Tick(ctx context.Context) error {
 	started, err := s.store.StartDueRuns(ctx, s.cfg.Clock(), s.NextRun)
 	if err != nil {
@@ -213,7 +222,8 @@ func (s *Scheduler) selectRun(ctx context.Context, id int64) error {
 	return nil
 }
 
-// enqueue puts every batch that needs it into the queue, a chunk at a time.
+// enqueue puts every batch that needs it into the queue, a chunk at a time: new batches, batches
+// whose task went missing, and batches whose deliveries waiting for a retry are due.
 func (s *Scheduler) enqueue(ctx context.Context) error {
 	now := s.cfg.Clock()
 	staleBefore := now.Add(-s.cfg.StaleAfter)
@@ -223,35 +233,69 @@ func (s *Scheduler) enqueue(ctx context.Context) error {
 	}
 	for {
 		batches, err := s.store.BatchesToEnqueue(ctx, staleBefore, s.cfg.EnqueueChunk, waiting)
+		if err != nil {
+			return err
+		}
+		if len(batches) == 0 {
+			break
+		}
+		created, err := s.enqueueChunk(ctx, batches)
+		if err != nil {
+			return err
+		}
+		if again := countEnqueuedBefore(batches, created); again > 0 {
+			s.log.Warn("batches enqueued again: their tasks were missing from the queue", slog.Int("batches", again))
+		}
+		if len(batches) < s.cfg.EnqueueChunk {
+			break
+		}
+	}
+	for {
+		batches, err := s.store.BatchesToRetry(ctx, s.cfg.EnqueueChunk, waiting)
 		if err != nil || len(batches) == 0 {
 			return err
 		}
-		generations := make([]int, len(batches))
-		again := 0
-		for i, b := range batches {
-			gen, err := s.queue.Enqueue(ctx, b)
-			if err != nil {
-				// Mark what went in before failing, so it is not looked at again at once.
-				if merr := s.store.MarkEnqueued(ctx, batches[:i], generations[:i]); merr != nil {
-					s.log.Error("scheduler: mark enqueued", "err", merr)
-				}
-				return err
-			}
-			generations[i] = gen
-			if gen > 0 && b.EnqueuedAt != nil {
-				again++
-			}
-		}
-		if err := s.store.MarkEnqueued(ctx, batches, generations); err != nil {
+		created, err := s.enqueueChunk(ctx, batches)
+		if err != nil {
 			return err
 		}
-		if again > 0 {
-			s.log.Warn("batches enqueued again: their tasks were missing from the queue", slog.Int("batches", again))
+		if n := countEnqueuedBefore(batches, created); n > 0 {
+			s.log.Info("batches enqueued again: deliveries waiting for a retry are due", slog.Int("batches", n))
 		}
 		if len(batches) < s.cfg.EnqueueChunk {
 			return nil
 		}
 	}
+}
+
+// enqueueChunk puts the batches into the queue and records them enqueued, returning per batch the
+// generation of the task created (0: its task was there already). It returns the queue's or the
+// store's error; the batches enqueued before the queue failed are recorded first.
+func (s *Scheduler) enqueueChunk(ctx context.Context, batches []campaigns.Batch) ([]int, error) {
+	generations := make([]int, len(batches))
+	for i, b := range batches {
+		gen, err := s.queue.Enqueue(ctx, b)
+		if err != nil {
+			// Mark what went in before failing, so it is not looked at again at once.
+			if merr := s.store.MarkEnqueued(ctx, batches[:i], generations[:i]); merr != nil {
+				s.log.Error("scheduler: mark enqueued", "err", merr)
+			}
+			return nil, err
+		}
+		generations[i] = gen
+	}
+	return generations, s.store.MarkEnqueued(ctx, batches, generations)
+}
+
+// countEnqueuedBefore counts the batches that had been enqueued before and got a new task now.
+func countEnqueuedBefore(batches []campaigns.Batch, generations []int) int {
+	n := 0
+	for i, b := range batches {
+		if generations[i] > 0 && b.EnqueuedAt != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // FirstRun says when a campaign being scheduled runs first: at when given (--at), else the spec's

@@ -224,3 +224,115 @@ func TestRecurringCampaignTicksOncePerTick(t *testing.T) {
 		t.Fatalf("tasks = %d, want 2 (one batch per run)", n)
 	}
 }
+
+// A batch that a worker gave back with a delivery waiting for a retry (after a transient failure)
+// has no task in the queue, on purpose: the scheduler enqueues it again once its retry time has
+// passed and not before, its run does not finish meanwhile, and a task lost after that is found
+// missing and enqueued again as any other. (The worker's side: worker's
+// TestTransientFailureDefersThatDeliveryOnly.)
+func TestBatchWaitingForARetryIsEnqueuedWhenDue(t *testing.T) {
+	t.Parallel()
+	s := pgtest.New(t)
+	rdb := redistest.New(t)
+	ctx := context.Background()
+	register(t, s, 3)
+	campaignID := createCampaign(t, s, campaigns.Spec{Name: "news", Kind: campaigns.KindNewsletter,
+		Channels: []campaigns.Channel{campaigns.Email}}, time.Now().Add(-time.Second))
+	q := scheduler.NewRedisQueue(rdb.Opt)
+	defer q.Close()
+	insp := asynq.NewInspector(rdb.Opt)
+	defer insp.Close()
+	// Stale after a millisecond: every tick looks for the task of every batch enqueued before, so
+	// only its retry time keeps the waiting batch out of the queue.
+	sch, err := scheduler.New(scheduler.Config{StaleAfter: time.Millisecond}, s, q, quiet)
+	pgtest.Must(t, "scheduler", err)
+	pgtest.Must(t, "tick", sch.Tick(ctx))
+	var b campaigns.Batch
+	pgtest.Must(t, "batch", s.DB().Get(&b, `SELECT b.run_id, b.channel, b.batch, b.size, b.enqueued_at, b.enqueues
+		FROM batches b JOIN runs r ON r.id = b.run_id WHERE r.campaign_id = $1`, campaignID))
+	if ids := queuedTaskIDs(t, rdb.Opt); len(ids) != 1 || ids[0] != worker.TaskID(b) {
+		t.Fatalf("tasks %v, want the batch's %s", ids, worker.TaskID(b))
+	}
+	state := func() (status string, done bool, enqueues int) {
+		t.Helper()
+		pgtest.Must(t, "state", s.DB().QueryRow(`SELECT r.status, b.done_at IS NOT NULL, b.enqueues FROM batches b
+			JOIN runs r ON r.id = b.run_id WHERE b.run_id = $1`, b.RunID).Scan(&status, &done, &enqueues))
+		return status, done, enqueues
+	}
+
+	// A worker takes the task, sends two messages, defers the third for an hour and gives the batch
+	// back, as worker.ProcessBatch does; asynq drops the task it finished.
+	held, _, err := s.LeaseBatch(ctx, b, "w1", time.Minute)
+	pgtest.Must(t, "lease", err)
+	deliveries, err := s.BatchDeliveries(ctx, b)
+	pgtest.Must(t, "deliveries", err)
+	if !held || len(deliveries) != 3 {
+		t.Fatalf("lease %v, %d deliveries", held, len(deliveries))
+	}
+	now := time.Now()
+	pgtest.Must(t, "sent", s.MarkSent(ctx, []campaigns.Sent{{DeliveryID: deliveries[0].ID, At: now}, {DeliveryID: deliveries[1].ID, At: now}}))
+	next, err := s.MarkRetry(ctx, deliveries[2].ID, time.Hour, "transient: smtp 451 4.7.1")
+	pgtest.Must(t, "retry", err)
+	if d := time.Until(next); d < 59*time.Minute || d > 61*time.Minute {
+		t.Fatalf("next attempt in %s, want an hour", d)
+	}
+	pgtest.Must(t, "release", s.ReleaseBatch(ctx, b, "w1", true))
+	pgtest.Must(t, "task done", insp.DeleteTask(worker.QueueEmail, worker.TaskID(b)))
+
+	// Before its retry time: not enqueued, however stale, and the run goes on.
+	for range 3 {
+		time.Sleep(5 * time.Millisecond)
+		pgtest.Must(t, "tick", sch.Tick(ctx))
+	}
+	if ids := queuedTaskIDs(t, rdb.Opt); len(ids) != 0 {
+		t.Fatalf("tasks %v before the retry is due, want none", ids)
+	}
+	if status, done, _ := state(); status != "running" || done {
+		t.Fatalf("run %s, batch done %v, want running and open while a delivery waits", status, done)
+	}
+
+	// The retry time passes: the batch is enqueued, once, under its task's id (the finished task is
+	// gone, so the id is free), and the waiting delivery is due for the worker.
+	_, err = s.DB().Exec(`UPDATE deliveries SET next_attempt_at = now() - interval '1 second' WHERE id = $1`, deliveries[2].ID)
+	pgtest.Must(t, "time passes", err)
+	_, err = s.DB().Exec(`UPDATE batches SET retry_at = now() - interval '1 second' WHERE run_id = $1`, b.RunID)
+	pgtest.Must(t, "time passes", err)
+	for range 3 {
+		pgtest.Must(t, "tick", sch.Tick(ctx))
+		time.Sleep(5 * time.Millisecond)
+	}
+	if ids := queuedTaskIDs(t, rdb.Opt); len(ids) != 1 || ids[0] != worker.TaskID(b) {
+		t.Fatalf("tasks %v once the retry is due, want %s once", ids, worker.TaskID(b))
+	}
+	if _, _, enqueues := state(); enqueues != 1 {
+		t.Fatalf("batch enqueued %d times, want 1 (no new generation)", enqueues)
+	}
+
+	// Redis loses its data: the batch's task is found missing, as any other's, and enqueued again.
+	// (Read from asynq's pending list itself: the asynq client registers a queue once per process,
+	// so after the flush the inspector reports the queue missing; servers dequeue from it all the
+	// same, as TestRedisLosesItsDataMidRun in cmd/dispatch shows.)
+	pgtest.Must(t, "flush", rdb.Client.FlushDB(ctx).Err())
+	time.Sleep(5 * time.Millisecond)
+	pgtest.Must(t, "tick", sch.Tick(ctx))
+	pending, err := rdb.Client.LRange(ctx, "asynq:{"+worker.QueueEmail+"}:pending", 0, -1).Result()
+	pgtest.Must(t, "pending", err)
+	if len(pending) != 1 || pending[0] != worker.TaskID(b) {
+		t.Fatalf("pending tasks %v after Redis lost its data, want %s", pending, worker.TaskID(b))
+	}
+
+	// The worker sends the waiting delivery, only it, and the run finishes.
+	held, _, err = s.LeaseBatch(ctx, b, "w2", time.Minute)
+	pgtest.Must(t, "lease", err)
+	due, err := s.BatchDeliveries(ctx, b)
+	pgtest.Must(t, "deliveries", err)
+	if !held || len(due) != 1 || due[0].ID != deliveries[2].ID || due[0].Attempts != 1 {
+		t.Fatalf("lease %v, due %+v, want only the waiting delivery, with 1 attempt", held, due)
+	}
+	pgtest.Must(t, "sent", s.MarkSent(ctx, []campaigns.Sent{{DeliveryID: due[0].ID, At: time.Now()}}))
+	pgtest.Must(t, "release", s.ReleaseBatch(ctx, b, "w2", true))
+	pgtest.Must(t, "tick", sch.Tick(ctx))
+	if status, done, _ := state(); status != "finished" || !done {
+		t.Fatalf("run %s, batch done %v, want both finished", status, done)
+	}
+}

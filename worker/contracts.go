@@ -14,8 +14,11 @@ import (
 // Sender sends one message on its channel (worker/email, worker/sms). Send returns the provider's
 // receipt. An error wrapping ErrPermanent means the message can never be delivered (SMTP 5xx for the
 // recipient, an invalid number): the delivery fails, and with ErrBounce the address is suppressed.
-// Any other error is transient: the batch is retried later, and what was sent stays sent. A Sender
-// is called from many batches at once and must be safe for concurrent use.
+// Any other error is transient (an SMTP 4xx, a dropped connection, a gateway's 429 or 5xx): that
+// delivery alone is tried again later, with backoff, up to Config.MaxAttempts, and the batch goes on
+// with the others. An error returned because ctx ended is not counted against the delivery: the
+// batch is given back. Errors are logged, so their text must not name the recipient. A Sender is
+// called from many batches at once and must be safe for concurrent use.
 type Sender interface {
 	Send(ctx context.Context, m compose.Message) (Receipt, error)
 }
@@ -66,13 +69,16 @@ type Store interface {
 	// LeaseBatch lets owner hold the batch for ttl, or renews owner's lease. held=false, done=true:
 	// the batch is finished (or gone). held=false, done=false: another owner holds it.
 	LeaseBatch(ctx context.Context, b campaigns.Batch, owner string, ttl time.Duration) (held, done bool, err error)
-	// ReleaseBatch gives owner's lease back, marking the batch finished when done is true. It does
-	// nothing when owner no longer holds the lease.
-	ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, done bool) error
+	// ReleaseBatch gives owner's lease back. complete says the worker went through every delivery
+	// that was due: the batch is then finished unless some delivery is still queued (waiting for a
+	// retry), and then it is enqueued again when the first of those is due. It does nothing when
+	// owner no longer holds the lease.
+	ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, complete bool) error
 	// RunForWorker returns the run's status and its campaign's spec, or an error wrapping
 	// campaigns.ErrNotFound when the run is gone.
 	RunForWorker(ctx context.Context, runID int64) (campaigns.Run, error)
-	// BatchDeliveries returns the batch's deliveries still queued, with the members' details.
+	// BatchDeliveries returns the batch's deliveries still queued and due (not waiting for a retry),
+	// with the members' details.
 	BatchDeliveries(ctx context.Context, b campaigns.Batch) ([]campaigns.Delivery, error)
 	// Recheck answers, for each delivery, whether its member may still be reached on its channel
 	// and whether its run still sends.
@@ -83,6 +89,10 @@ type Store interface {
 	MarkSent(ctx context.Context, sent []campaigns.Sent) error
 	// MarkFailed records a delivery failed for good, with the reason.
 	MarkFailed(ctx context.Context, deliveryID int64, reason string) error
+	// MarkRetry records a transient failure: the delivery stays queued with one attempt more and the
+	// reason, and is due again after the delay. It returns when (the zero time when the delivery is
+	// no longer queued).
+	MarkRetry(ctx context.Context, deliveryID int64, after time.Duration, reason string) (time.Time, error)
 	// MarkSkipped records deliveries skipped at send time, each with its reason.
 	MarkSkipped(ctx context.Context, ids []int64, reasons []campaigns.SkipReason) error
 	// SuppressBounce puts the member's address on the channel on the suppression list.
@@ -113,7 +123,9 @@ const (
 	OutcomeFailed = Outcome(campaigns.DeliveryFailed)
 	// OutcomeSkipped: the member could no longer be reached at send time; the delivery is skipped.
 	OutcomeSkipped = Outcome(campaigns.DeliverySkipped)
-	// OutcomeRetried: a transient failure; the message is tried again later.
+	// OutcomeRetried: a transient failure; the delivery stays queued and is tried again later.
+	// Counted once per failure, so a delivery may count several times; its last failure, after
+	// Config.MaxAttempts, counts as OutcomeFailed instead.
 	OutcomeRetried Outcome = "retried"
 )
 

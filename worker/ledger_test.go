@@ -107,6 +107,13 @@ func newRun(t *testing.T, n int, spec campaigns.Spec) *runFixture {
 // logs when given.
 func newWorker(t *testing.T, f *runFixture, cfg worker.Config, sender worker.Sender, printer worker.PrintSender, logs *logRecorder) *worker.Worker {
 	t.Helper()
+	return newWorkerOn(t, f.store, f, cfg, sender, printer, logs, nil)
+}
+
+// newWorkerOn is newWorker on another store than the fixture's (one that fails on purpose), with
+// metrics (nil: none).
+func newWorkerOn(t *testing.T, store worker.Store, f *runFixture, cfg worker.Config, sender worker.Sender, printer worker.PrintSender, logs *logRecorder, metrics worker.Metrics) *worker.Worker {
+	t.Helper()
 	r, err := templates.New("")
 	pgtest.Must(t, "templates", err)
 	composer, err := compose.New(compose.Config{PublicURL: "https://x.example", Secret: []byte("0123456789abcdef0123")}, r)
@@ -118,7 +125,7 @@ func newWorker(t *testing.T, f *runFixture, cfg worker.Config, sender worker.Sen
 	if logs == nil {
 		logs = &logRecorder{}
 	}
-	w, err := worker.New(cfg, f.store, senders, printer, composer, nil, nil, slog.New(logs))
+	w, err := worker.New(cfg, store, senders, printer, composer, nil, metrics, slog.New(logs))
 	pgtest.Must(t, "worker", err)
 	return w
 }
@@ -134,12 +141,13 @@ func (f *runFixture) work(t *testing.T, w *worker.Worker) error {
 
 // deliveryRow is a delivery as the ledger has it.
 type deliveryRow struct {
-	ID          int64      `db:"id"`
-	Status      string     `db:"status"`
-	Reason      string     `db:"reason"`
-	SentAt      *time.Time `db:"sent_at"`
-	ProviderRef string     `db:"provider_ref"`
-	Attempts    int        `db:"attempts"`
+	ID            int64      `db:"id"`
+	Status        string     `db:"status"`
+	Reason        string     `db:"reason"`
+	SentAt        *time.Time `db:"sent_at"`
+	ProviderRef   string     `db:"provider_ref"`
+	Attempts      int        `db:"attempts"`
+	NextAttemptAt *time.Time `db:"next_attempt_at"`
 }
 
 // ledger returns the fixture's deliveries in sending order.
@@ -147,10 +155,29 @@ func (f *runFixture) ledger(t *testing.T) []deliveryRow {
 	t.Helper()
 	rows := make([]deliveryRow, len(f.deliveries))
 	for i, id := range f.deliveries {
-		pgtest.Must(t, "delivery", f.store.DB().Get(&rows[i], `SELECT id, status, reason, sent_at, provider_ref, attempts
-			FROM deliveries WHERE id = $1`, id))
+		pgtest.Must(t, "delivery", f.store.DB().Get(&rows[i], `SELECT id, status, reason, sent_at, provider_ref, attempts,
+			next_attempt_at FROM deliveries WHERE id = $1`, id))
 	}
 	return rows
+}
+
+// makeDue brings the next attempt of a delivery waiting for a retry forward to a second ago.
+func (f *runFixture) makeDue(t *testing.T, deliveryID int64) {
+	t.Helper()
+	res, err := f.store.DB().Exec(`UPDATE deliveries SET next_attempt_at = now() - interval '1 second'
+		WHERE id = $1 AND status = 'queued' AND next_attempt_at IS NOT NULL`, deliveryID)
+	pgtest.Must(t, "make due", err)
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("delivery %d is not waiting for a retry", deliveryID)
+	}
+}
+
+// runStatus returns the status of the fixture's run.
+func (f *runFixture) runStatus(t *testing.T) string {
+	t.Helper()
+	var status string
+	pgtest.Must(t, "run", f.store.DB().Get(&status, `SELECT status FROM runs WHERE id = $1`, f.runID))
+	return status
 }
 
 // statuses returns the status of each of the fixture's deliveries, in sending order.
@@ -167,12 +194,13 @@ func (f *runFixture) statuses(t *testing.T) []string {
 type batchRow struct {
 	LeaseOwner *string    `db:"lease_owner"`
 	DoneAt     *time.Time `db:"done_at"`
+	RetryAt    *time.Time `db:"retry_at"`
 }
 
 func (f *runFixture) batchState(t *testing.T) batchRow {
 	t.Helper()
 	var b batchRow
-	pgtest.Must(t, "batch", f.store.DB().Get(&b, `SELECT lease_owner, done_at FROM batches
+	pgtest.Must(t, "batch", f.store.DB().Get(&b, `SELECT lease_owner, done_at, retry_at FROM batches
 		WHERE run_id = $1 AND channel = $2 AND batch = $3`, f.batch.RunID, f.batch.Channel, f.batch.Batch))
 	return b
 }

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
 	"github.com/jacksmood/dispatch/worker"
@@ -135,68 +133,6 @@ func TestBounceFailsAndSuppressesTheAddress(t *testing.T) {
 		}
 	}
 	f.wantBatch(t, true)
-}
-
-func TestTransientFailureRetriesOnlyWhatIsLeft(t *testing.T) {
-	t.Parallel()
-	f := newRun(t, 5, couponMail)
-	sender := newRecordingSender()
-	dropped := errors.New("421 4.4.2 connection dropped")
-	third := f.deliveries[2]
-	sender.failOnce(third, dropped)
-	logs := &logRecorder{}
-	w := newWorker(t, f, worker.Config{}, sender, nil, logs)
-	before := time.Now()
-
-	err := f.work(t, w)
-	if !errors.Is(err, dropped) || !strings.Contains(err.Error(), fmt.Sprintf("send delivery %d: ", third)) {
-		t.Fatalf("process: %v, want the sender's error naming delivery %d", err, third)
-	}
-	if errors.Is(err, asynq.SkipRetry) {
-		t.Fatalf("a transient failure must be retried: %v", err)
-	}
-	if got := f.statuses(t); !slices.Equal(got, []string{"sent", "sent", "queued", "queued", "queued"}) {
-		t.Fatalf("after the failure: %v, want the two sent before it recorded sent and the rest queued", got)
-	}
-	f.wantBatch(t, false)
-	codes := f.coupons(t)
-	firstTry := sender.messages(third)
-	if len(firstTry) != 1 || !strings.Contains(firstTry[0].Content.Text, codes[third]) {
-		t.Fatalf("first try of delivery %d: %d messages, code %q", third, len(firstTry), codes[third])
-	}
-
-	// The error is logged once, by asynq's error handler, with the ids; the worker logged nothing.
-	if got := logs.atLeast(slog.LevelWarn); len(got) != 0 {
-		t.Fatalf("worker logged %+v for a transient failure it returns", got)
-	}
-	task, _ := worker.NewBatchTask(f.batch)
-	worker.ErrorHandler(slog.New(logs))(context.Background(), task, err)
-	got := logs.atLeast(slog.LevelWarn)
-	if len(got) != 1 {
-		t.Fatalf("error handler logged %d lines, want 1: %+v", len(got), got)
-	}
-	for k, v := range map[string]any{"delivery_id": third, "run_id": f.runID, "channel": "email", "batch": int64(f.batch.Batch)} {
-		if got[0].attrs[k] != v {
-			t.Errorf("log line %s = %v (%T), want %v: %+v", k, got[0].attrs[k], got[0].attrs[k], v, got[0])
-		}
-	}
-
-	// The retry sends the rest, each once, with the codes issued the first time.
-	if err := f.work(t, w); err != nil {
-		t.Fatalf("retry: %v", err)
-	}
-	f.wantSentOnce(t, sender, before)
-	f.wantBatch(t, true)
-	if got, want := sender.callIDs(), append(slices.Clone(f.deliveries[:3]), f.deliveries[2:]...); !slices.Equal(got, want) {
-		t.Fatalf("sender got %v, want %v (the failed one tried again, nothing sent twice)", got, want)
-	}
-	if again := f.coupons(t); len(again) != len(f.deliveries) || again[third] != codes[third] {
-		t.Fatalf("coupons after the retry %v, want the same %d codes %v", again, len(f.deliveries), codes)
-	}
-	retry := sender.messages(third)
-	if len(retry) != 2 || !strings.Contains(retry[1].Content.Text, codes[third]) {
-		t.Fatalf("retried delivery %d does not carry its first code %q", third, codes[third])
-	}
 }
 
 func TestPanicInSenderFailsThatDeliveryOnly(t *testing.T) {

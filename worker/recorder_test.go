@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/worker"
 	"github.com/jacksmood/dispatch/worker/compose"
 )
@@ -13,19 +14,28 @@ import (
 // recordingSender is an in-process worker.Sender: it records every message it is given, and can be
 // told to fail a delivery (with any error: worker.ErrPermanent, worker.ErrBounce, a transient one),
 // to panic on one, and to run a hook while a message is in hand. Each failure and panic fires once,
-// so a retried batch finds the delivery sendable again. Receipts carry "ref-<delivery id>".
+// so a retried batch finds the delivery sendable again, unless set with failAlways. Receipts carry
+// "ref-<delivery id>".
 type recordingSender struct {
 	mu     sync.Mutex
 	calls  []compose.Message // every Send, in order, failed ones included
 	sent   []compose.Message // the messages that went out
 	fail   map[int64]error
+	always map[int64]error
 	panics map[int64]bool
 	// hook runs during the n-th Send (1-based), before the outcome is returned.
 	hook func(n int, m compose.Message)
 }
 
 func newRecordingSender() *recordingSender {
-	return &recordingSender{fail: map[int64]error{}, panics: map[int64]bool{}}
+	return &recordingSender{fail: map[int64]error{}, always: map[int64]error{}, panics: map[int64]bool{}}
+}
+
+// failAlways makes every Send of the delivery return err, however often it is tried.
+func (s *recordingSender) failAlways(deliveryID int64, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.always[deliveryID] = err
 }
 
 // failOnce makes the next Send of the delivery return err.
@@ -55,6 +65,9 @@ func (s *recordingSender) Send(ctx context.Context, m compose.Message) (worker.R
 	n := len(s.calls)
 	err, fails := s.fail[m.DeliveryID]
 	delete(s.fail, m.DeliveryID)
+	if e, ok := s.always[m.DeliveryID]; ok && !fails {
+		err, fails = e, true
+	}
 	panics := s.panics[m.DeliveryID]
 	delete(s.panics, m.DeliveryID)
 	hook := s.hook
@@ -193,4 +206,26 @@ func (h *logRecorder) atLeast(l slog.Level) []logRecord {
 		}
 	}
 	return out
+}
+
+// countingMetrics is a worker.Metrics that keeps the counts, by outcome, in memory.
+type countingMetrics struct {
+	mu     sync.Mutex
+	counts map[worker.Outcome]int
+}
+
+func (m *countingMetrics) Outcome(_ campaigns.Channel, o worker.Outcome, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counts == nil {
+		m.counts = map[worker.Outcome]int{}
+	}
+	m.counts[o] += n
+}
+
+// count returns how many messages were counted with the outcome.
+func (m *countingMetrics) count(o worker.Outcome) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.counts[o]
 }

@@ -40,11 +40,12 @@ func (l *batchLease) keep(ctx context.Context) error {
 	return nil
 }
 
-// sendBatch sends the batch's queued email or SMS deliveries one by one, in chunks of CheckEvery;
-// finished says the batch needs no more work. It returns finished=false and no error when the run
-// stopped sending (paused, cancelled) or SMS quiet hours began; errStopping after Stop; errLeased
-// when the lease was lost; a transient send failure or the store's error otherwise.
-func (w *Worker) sendBatch(ctx context.Context, lease *batchLease, run campaigns.Run, deliveries []campaigns.Delivery, sender Sender) (finished bool, err error) {
+// sendBatch sends the batch's due email or SMS deliveries one by one, in chunks of CheckEvery;
+// complete says every one of them was handled: sent, skipped, failed, or deferred to a later attempt
+// after a transient failure. It returns complete=false and no error when the run stopped sending
+// (paused, cancelled) or SMS quiet hours began; errStopping after Stop; errLeased when the lease was
+// lost; the store's error, or the Sender's when ctx ended while a message was in hand, otherwise.
+func (w *Worker) sendBatch(ctx context.Context, lease *batchLease, run campaigns.Run, deliveries []campaigns.Delivery, sender Sender) (complete bool, err error) {
 	b := lease.b
 	for start := 0; start < len(deliveries); start += w.cfg.CheckEvery {
 		if w.stopping.Load() {
@@ -122,10 +123,13 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 }
 
 // sendOne renders and sends one delivery. ok reports that the message went out (the caller records
-// it). A render failure, a permanent failure (with a bounce, the address suppressed) or a panic is
-// handled here: logged, and recorded as a failed delivery. Only a transient failure returns an
-// error, a *sendError naming the delivery, which retries the batch; it is logged once, by the
-// server's error handler.
+// it). Every failure of the message itself is handled here, logged and recorded: a render failure,
+// a permanent failure (with a bounce, the address suppressed) or a panic fails the delivery; a
+// transient failure defers it to a later attempt, or fails it after Config.MaxAttempts
+// (retryLater). It returns an error only when the batch must stop: the store failed, or ctx ended
+// while the message was in hand (the worker is shutting down or the task timed out: no attempt is
+// counted, and the error, a *sendError naming the delivery, gives the batch back to asynq; it is
+// logged once, by the server's error handler).
 func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, sender Sender) (rcpt Receipt, ok bool, err error) {
 	attrs := []any{slog.Int64("delivery_id", d.ID), slog.Int64("member_id", d.Member.ID), slog.String("channel", string(d.Channel))}
 	fail := func(reason string) error {
@@ -155,15 +159,18 @@ func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Del
 			}
 		}
 		return rcpt, false, fail(err.Error())
-	default:
-		w.metrics.Outcome(d.Channel, OutcomeRetried, 1)
+	case ctx.Err() != nil:
+		// Not the recipient's doing: this worker is going away. The batch is given back as it is.
 		return rcpt, false, &sendError{deliveryID: d.ID, err: err}
+	default:
+		return rcpt, false, w.retryLater(ctx, d, err, attrs)
 	}
 }
 
-// sendError is a transient failure to send one delivery, returned to asynq, which retries the batch.
-// It reads "send delivery <id>: <cause>" and unwraps to the Sender's error; the server's error
-// handler logs the delivery's id as an attribute of its own.
+// sendError is a failure to send one delivery that is not the recipient's (ctx ended while the
+// message was in hand), returned to asynq, which retries the batch. It reads "send delivery <id>:
+// <cause>" and unwraps to the Sender's error; the server's error handler logs the delivery's id as
+// an attribute of its own.
 type sendError struct {
 	deliveryID int64
 	err        error

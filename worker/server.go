@@ -57,7 +57,7 @@ func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerC
 		Concurrency:              cfg.Concurrency,
 		Queues:                   queues,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
-		Logger:                   asynqLogger{log},
+		Logger:                   asynqLogger{log.With(slog.String("component", "asynq"))},
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler:             errorHandler(log),
 	})
@@ -74,8 +74,9 @@ func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerC
 }
 
 // errorHandler is where the error of a failed batch task is handled, and so the one place it is
-// logged: a transient send failure (with its delivery's id, from the *sendError), a failure of the
-// store, a bad payload. It logs the task's id, the batch (run, channel, batch), how many times the
+// logged: a send cut short because ctx ended (with its delivery's id, from the *sendError), a
+// failure of the store, a bad payload. (A transient failure of one delivery does not fail the
+// task: the worker records and logs it, and the batch goes on.) It logs the task's id, the batch (run, channel, batch), how many times the
 // task was retried, and whether asynq gives up on it (SkipRetry, or its retries used up). A batch
 // given back on Stop, or held by another worker, is not a failure: asynq retries it, and nothing is
 // logged.
@@ -102,7 +103,9 @@ func errorHandler(log *slog.Logger) asynq.ErrorHandlerFunc {
 	}
 }
 
-// asynqLogger sends asynq's own messages to slog.
+// asynqLogger sends asynq's own messages (a lost Redis connection, a failed dequeue) to slog as
+// structured lines at the matching level, the message as msg, instead of asynq's raw lines on
+// stderr. asynq's Fatal is logged at Error and does not exit: the worker decides when to stop.
 type asynqLogger struct{ log *slog.Logger }
 
 func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...)) }

@@ -60,9 +60,10 @@ func TaskID(b campaigns.Batch) string {
 }
 
 // NewBatchTask returns the task that sends batch b, in its channel's queue, with the id TaskID(b)
-// and a payload of ids only. Transient failures are retried by asynq with its exponential backoff up
-// to 25 times; a run of the task times out after 30 minutes. It fails only when the payload cannot
-// be encoded.
+// and a payload of ids only. A task that fails (a store failure, a print batch the printer could
+// not write, the worker stopping) is retried by asynq with its exponential backoff up to 25 times;
+// a transient failure of one email or SMS does not fail the task (see ProcessBatch). A run of the
+// task times out after 30 minutes. It fails only when the payload cannot be encoded.
 func NewBatchTask(b campaigns.Batch) (*asynq.Task, error) {
 	payload, err := json.Marshal(BatchPayload{RunID: b.RunID, Channel: b.Channel, Batch: b.Batch})
 	if err != nil {

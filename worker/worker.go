@@ -5,8 +5,9 @@
 //
 // The files follow the work: contracts.go declares what the worker consumes (Sender, PrintSender,
 // Store, Limiter, Metrics); worker.go leases a batch and reads its run; send.go sends email and SMS;
-// print.go writes postal batches; recheck.go re-checks members and issues coupons just before a send;
-// server.go runs the asynq server; tasks.go holds the task types and payloads.
+// retry.go defers a delivery that failed transiently to a later attempt of its own; print.go writes
+// postal batches; recheck.go re-checks members and issues coupons just before a send; server.go runs
+// the asynq server; tasks.go holds the task types and payloads.
 package worker
 
 import (
@@ -42,6 +43,20 @@ type Config struct {
 	// Timezone is DISPATCH_TIMEZONE: a coupon is valid to the end of its last day there. Default
 	// Europe/Helsinki.
 	Timezone *time.Location
+	// MaxAttempts is how many times a delivery is tried while every try fails transiently (an SMTP
+	// 4xx, a dropped connection, a gateway's 429 or 5xx): the failure of the last one fails the
+	// delivery for good, with the reason "gave up after N attempts: transient...". 1: a transient
+	// failure is never retried. Default 8 (with the default backoff, the last try comes about an
+	// hour after the first).
+	MaxAttempts int
+	// RetryBackoff is how long a delivery waits after its first transient failure; the wait doubles
+	// after each failure that follows, up to MaxRetryBackoff, and is shortened by up to a fifth at
+	// random, so that deliveries that failed together are not tried again all at once. Meanwhile
+	// the batch goes on without it. Default 30s (then 1m, 2m, 4m ...).
+	RetryBackoff time.Duration
+	// MaxRetryBackoff caps the wait between two tries of a delivery. Default 30m; never less than
+	// RetryBackoff.
+	MaxRetryBackoff time.Duration
 }
 
 // Validate fills the defaults. Every field has a usable zero value, so it never fails; it returns an
@@ -57,6 +72,16 @@ func (c *Config) Validate() error {
 	if c.CheckEvery <= 0 {
 		c.CheckEvery = 20
 	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = 30 * time.Second
+	}
+	if c.MaxRetryBackoff <= 0 {
+		c.MaxRetryBackoff = 30 * time.Minute
+	}
+	c.MaxRetryBackoff = max(c.MaxRetryBackoff, c.RetryBackoff)
 	if c.Timezone == nil {
 		loc, err := time.LoadLocation("Europe/Helsinki")
 		if err != nil {
@@ -128,12 +153,15 @@ var errStopping = errors.New("worker stopping: batch given back")
 var errLeased = errors.New("batch is held by another worker")
 
 // ProcessBatch is the asynq handler of every deliver:* task: it leases the task's batch, sends its
-// queued deliveries (send.go, print.go) and gives the lease back, marking the batch done when no
-// delivery of it waits any more. It returns nil when the batch is done, or waits for something the
-// scheduler acts on (a paused run, SMS quiet hours); an error wrapping asynq.SkipRetry for a bad
-// payload or a channel it does not serve; errLeased when another worker holds the batch,
-// errStopping after Stop; any other error (a transient send failure, the store's) is retried by
-// asynq, and the retry sends only what is still queued.
+// queued deliveries that are due (send.go, print.go) and gives the lease back, marking the batch
+// done when no delivery of it is queued any more. A delivery that fails transiently waits for its
+// own next attempt (retryLater) while the batch goes on; the batch then stays open, and the
+// scheduler enqueues it again when the first waiting delivery is due. It returns nil when the batch
+// is done, waits for retries, or waits for something the scheduler acts on (a paused run, SMS quiet
+// hours); an error wrapping asynq.SkipRetry for a bad payload or a channel it does not serve;
+// errLeased when another worker holds the batch, errStopping after Stop; any other error (the
+// store's, ctx ending while a message was in hand) is retried by asynq, and the retry sends only
+// what is still queued.
 func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 	p, err := ParseBatchPayload(t)
 	if err != nil {
@@ -154,19 +182,21 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 	case !held:
 		return errLeased
 	}
-	finished := false
+	// complete: every due delivery was handled. The store then marks the batch done, or, when some
+	// delivery waits for a retry, gives it the time of the first one.
+	complete := false
 	defer func() {
 		// The lease is given back even when ctx has ended, so the batch does not wait for it to expire.
 		// The failure is handled (logged) here: the batch's own outcome is what ProcessBatch returns.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := w.store.ReleaseBatch(rctx, b, w.cfg.Owner, finished); err != nil {
+		if err := w.store.ReleaseBatch(rctx, b, w.cfg.Owner, complete); err != nil {
 			w.log.Error("release batch", slog.Int64("run_id", b.RunID), slog.String("channel", string(b.Channel)), slog.Int("batch", b.Batch), "err", err)
 		}
 	}()
 	run, err := w.store.RunForWorker(ctx, b.RunID)
 	if errors.Is(err, campaigns.ErrNotFound) {
-		finished = true
+		complete = true
 		return nil
 	}
 	if err != nil {
@@ -174,7 +204,7 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	if !run.Status.Sending() {
 		// Paused: resume enqueues the batch again. Cancelled: cancel marked it done.
-		finished = run.Status != campaigns.RunPaused
+		complete = run.Status != campaigns.RunPaused
 		return nil
 	}
 	deliveries, err := w.store.BatchDeliveries(ctx, b)
@@ -182,9 +212,9 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if b.Channel == campaigns.Postal {
-		finished, err = w.printBatch(ctx, b, run, deliveries)
+		complete, err = w.printBatch(ctx, b, run, deliveries)
 	} else {
-		finished, err = w.sendBatch(ctx, lease, run, deliveries, sender)
+		complete, err = w.sendBatch(ctx, lease, run, deliveries, sender)
 	}
 	return err
 }

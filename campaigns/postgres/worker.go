@@ -30,13 +30,33 @@ func (s *Store) LeaseBatch(ctx context.Context, b campaigns.Batch, owner string,
 	return false, done, err
 }
 
-// ReleaseBatch gives the batch back, marking it done when done is true.
-func (s *Store) ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, done bool) error {
-	_, err := s.exec(ctx, "release-batch", b.RunID, b.Channel, b.Batch, owner, done)
+// ReleaseBatch gives the batch back. complete says the worker went through every delivery of the
+// batch that was due: the batch is then marked done when none of its deliveries is still queued,
+// and otherwise keeps the earliest next attempt of those waiting for a retry as its retry time
+// (BatchesToRetry). A batch given back before the end of its pass keeps no retry time. It does
+// nothing when owner no longer holds the lease.
+func (s *Store) ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, complete bool) error {
+	_, err := s.exec(ctx, "release-batch", b.RunID, b.Channel, b.Batch, owner, complete)
 	if err != nil {
 		return fmt.Errorf("release batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
 	}
 	return nil
+}
+
+// BatchesToRetry returns up to limit batches that a worker gave back with deliveries waiting for a
+// retry (ReleaseBatch), whose first retry is due by the database's clock and that were not enqueued
+// since: the scheduler enqueues them again. Batches of runs that do not send, batches a worker
+// holds and those on the channels in waiting are left out.
+func (s *Store) BatchesToRetry(ctx context.Context, limit int, waiting []campaigns.Channel) ([]campaigns.Batch, error) {
+	wait := make([]string, len(waiting))
+	for i, c := range waiting {
+		wait[i] = string(c)
+	}
+	var out []campaigns.Batch
+	if err := s.db.SelectContext(ctx, &out, s.q("batches-to-retry"), limit, pq.Array(wait)); err != nil {
+		return nil, fmt.Errorf("batches to retry: %w", err)
+	}
+	return out, nil
 }
 
 // RunForWorker returns the run's state and its campaign's spec, or ErrNotFound.
@@ -59,8 +79,9 @@ func (s *Store) RunForWorker(ctx context.Context, runID int64) (campaigns.Run, e
 	return r, nil
 }
 
-// BatchDeliveries returns the batch's deliveries that are still queued, with the members' details;
-// deliveries whose member was erased are marked skipped first. Letters come in postal-code order.
+// BatchDeliveries returns the batch's deliveries that are still queued and due (not waiting for the
+// next attempt after a transient failure), with the members' details; deliveries whose member was
+// erased are marked skipped first. Letters come in postal-code order.
 func (s *Store) BatchDeliveries(ctx context.Context, b campaigns.Batch) ([]campaigns.Delivery, error) {
 	if _, err := s.db.ExecContext(ctx, s.q("skip-erased"), b.RunID, b.Channel, b.Batch); err != nil {
 		return nil, fmt.Errorf("batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
@@ -156,6 +177,21 @@ func (s *Store) MarkFailed(ctx context.Context, deliveryID int64, reason string)
 		return fmt.Errorf("mark delivery %d failed: %w", deliveryID, err)
 	}
 	return nil
+}
+
+// MarkRetry records a transient failure of a queued delivery: one attempt more, the reason, and its
+// next attempt after the delay, by the database's clock. It returns the time of that attempt, or the
+// zero time when the delivery is no longer queued (cancelled while it was in hand).
+func (s *Store) MarkRetry(ctx context.Context, deliveryID int64, after time.Duration, reason string) (time.Time, error) {
+	var next time.Time
+	err := s.db.GetContext(ctx, &next, s.q("mark-retry"), deliveryID, after.Seconds(), reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("mark delivery %d for a retry: %w", deliveryID, err)
+	}
+	return next, nil
 }
 
 // MarkSkipped records deliveries as skipped, each with its reason, in one statement.

@@ -48,7 +48,7 @@ func (a *app) workerCommand() *cobra.Command {
 	}
 	cmd.Flags().IntVar(&concurrency, "concurrency", 10, "batches sent at once (and SMTP connections kept open)")
 	cmd.Flags().StringSliceVar(&queues, "queues", nil, "queues to serve: email, sms, print (default all)")
-	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 0, "fixed delay before a failed batch is retried (default: asynq's exponential backoff)")
+	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 0, "fixed delay before a failed batch is retried, and the first wait before a delivery that failed transiently is tried again (tests; default: exponential backoff)")
 	cmd.Flags().MarkHidden("retry-delay")
 	cmd.Flags().DurationVar(&leaseTTL, "lease", time.Minute, "how long a killed worker's batch stays held before another worker takes it over")
 	return cmd
@@ -97,7 +97,8 @@ func (a *app) runWorker(ctx context.Context, s worker.Store, o workerOptions) er
 		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
 		campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
 	})
-	w, err := worker.New(worker.Config{LeaseTTL: o.lease, QuietHours: o.quiet, Timezone: a.cfg.Timezone},
+	w, err := worker.New(worker.Config{LeaseTTL: o.lease, QuietHours: o.quiet, Timezone: a.cfg.Timezone,
+		RetryBackoff: o.server.RetryDelay},
 		s, senders, printer, composer, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {
 		return err

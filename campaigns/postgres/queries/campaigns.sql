@@ -110,15 +110,32 @@ UPDATE runs SET status = 'running', selected_at = now() WHERE id = $1
 -- name: batches-to-enqueue
 -- Batches never enqueued, and batches enqueued before $1 that are not done and not held by a
 -- worker: their task may have been lost (Redis restarted, a task deleted from the dashboard).
--- Channels in $3 wait (SMS in quiet hours).
+-- Channels in $3 wait (SMS in quiet hours). A batch that waits for a retry and was not enqueued
+-- since its retry time was set (enqueued_at < retry_at, or never) has no task on purpose: it is
+-- left to batches-to-retry, which enqueues it when its retry is due, and not before.
 SELECT b.run_id, b.channel, b.batch, b.size, b.enqueued_at, b.enqueues
 FROM batches b JOIN runs r ON r.id = b.run_id
 WHERE r.status IN ('selecting', 'running') AND b.done_at IS NULL
   AND (b.enqueued_at IS NULL OR b.enqueued_at < $1)
+  AND (b.retry_at IS NULL OR b.enqueued_at >= b.retry_at)
   AND (b.lease_until IS NULL OR b.lease_until < now())
   AND NOT (b.channel = ANY($3::text[]))
 ORDER BY b.enqueued_at NULLS FIRST, b.run_id, b.channel, b.batch
 LIMIT $2
+
+-- name: batches-to-retry
+-- Batches whose due deliveries a worker went through, leaving some to wait for a retry
+-- (release-batch set retry_at), now that the first of those retries is due and the batch was not
+-- enqueued since. Otherwise as batches-to-enqueue: the run sends, no worker holds the batch, and
+-- channels in $2 wait. retry_at and next_attempt_at are the database's clock, so now() is too.
+SELECT b.run_id, b.channel, b.batch, b.size, b.enqueued_at, b.enqueues
+FROM batches b JOIN runs r ON r.id = b.run_id
+WHERE r.status IN ('selecting', 'running') AND b.done_at IS NULL
+  AND b.retry_at <= now() AND (b.enqueued_at IS NULL OR b.enqueued_at < b.retry_at)
+  AND (b.lease_until IS NULL OR b.lease_until < now())
+  AND NOT (b.channel = ANY($2::text[]))
+ORDER BY b.retry_at, b.run_id, b.channel, b.batch
+LIMIT $1
 
 -- name: mark-enqueued
 -- enqueues is the generation of the batch's current task (see worker.TaskID); 0: unchanged.
@@ -128,6 +145,8 @@ WHERE b.run_id = v.run_id AND b.channel = v.channel AND b.batch = v.batch
 
 -- name: finish-runs
 -- A run is finished when every batch is done; its campaign goes back to scheduled when it recurs.
+-- A batch with a delivery still queued (one waiting for a retry included) is never done
+-- (release-batch), so no run finishes while a delivery of it may still be sent.
 WITH done AS (
   UPDATE runs r SET status = 'finished', finished_at = now()
   WHERE r.status = 'running'

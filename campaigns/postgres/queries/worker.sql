@@ -9,9 +9,21 @@ RETURNING 1
 SELECT done_at IS NOT NULL AS done FROM batches WHERE run_id = $1 AND channel = $2 AND batch = $3
 
 -- name: release-batch
-UPDATE batches SET lease_until = NULL, lease_owner = NULL,
-       done_at = CASE WHEN $5 THEN now() ELSE done_at END
-WHERE run_id = $1 AND channel = $2 AND batch = $3 AND lease_owner = $4
+-- $5: the worker went through every delivery of the batch that was due. The batch is then done when
+-- none of its deliveries is still queued; otherwise some wait for a retry, and retry_at is the
+-- earliest of their next attempts (now, for one that never failed), when the scheduler enqueues the
+-- batch again (batches-to-retry). A batch given back before the end of its pass (paused, quiet
+-- hours, the worker stopping, a failure) keeps no retry time: its task, or the scheduler's check for
+-- lost tasks, brings it back.
+WITH waiting AS (
+  SELECT min(coalesce(next_attempt_at, now())) AS next FROM deliveries
+  WHERE run_id = $1 AND channel = $2 AND batch = $3 AND status = 'queued'
+)
+UPDATE batches b SET lease_until = NULL, lease_owner = NULL,
+       done_at = CASE WHEN $5 AND waiting.next IS NULL THEN now() ELSE b.done_at END,
+       retry_at = CASE WHEN $5 THEN waiting.next END
+FROM waiting
+WHERE b.run_id = $1 AND b.channel = $2 AND b.batch = $3 AND b.lease_owner = $4
 
 -- name: run-for-worker
 SELECT r.id, r.campaign_id, r.status, c.spec::text AS spec
@@ -23,6 +35,8 @@ UPDATE deliveries SET status = 'skipped', reason = 'erased', updated_at = now()
 WHERE run_id = $1 AND channel = $2 AND batch = $3 AND status = 'queued' AND member_id IS NULL
 
 -- name: batch-deliveries
+-- The deliveries due now: one waiting for a retry after a transient failure comes back once its
+-- next attempt is due (mark-retry).
 SELECT d.id, d.run_id, d.channel, d.attempts,
        m.id AS "member.id", m.external_id AS "member.external_id", m.first_name AS "member.first_name",
        m.last_name AS "member.last_name", coalesce(m.email, '') AS "member.email",
@@ -32,6 +46,7 @@ SELECT d.id, d.run_id, d.channel, d.attempts,
        m.deceased AS "member.deceased", m.created_at AS "member.created_at", m.updated_at AS "member.updated_at"
 FROM deliveries d JOIN members m ON m.id = d.member_id
 WHERE d.run_id = $1 AND d.channel = $2 AND d.batch = $3 AND d.status = 'queued'
+  AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
 ORDER BY CASE WHEN d.channel = 'postal' THEN m.postal_code END, d.member_id
 
 -- name: recheck
@@ -60,19 +75,30 @@ SELECT delivery_id, code, valid_until FROM coupons WHERE delivery_id = ANY($1::b
 
 -- name: mark-sent
 -- One statement for the messages of a chunk, each with its send time and provider reference. A
--- message that went out is sent, even if the campaign was cancelled while it was in hand.
+-- message that went out is sent, even if the campaign was cancelled while it was in hand. A
+-- delivery sent after a transient failure loses that failure's reason and its next attempt.
 UPDATE deliveries d SET status = 'sent', sent_at = x.sent_at, updated_at = now(), attempts = d.attempts + 1,
-       provider_ref = x.ref, sms_segments = nullif(x.segments, 0)
+       provider_ref = x.ref, sms_segments = nullif(x.segments, 0),
+       reason = CASE WHEN d.next_attempt_at IS NULL THEN d.reason ELSE '' END, next_attempt_at = NULL
 FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[]) AS x (id, sent_at, ref, segments)
 WHERE d.id = x.id AND d.status IN ('queued', 'cancelled')
 
 -- name: mark-final
 -- failed or skipped, with the reason.
-UPDATE deliveries SET status = $2, reason = $3, updated_at = now(), attempts = attempts + 1
+UPDATE deliveries SET status = $2, reason = $3, updated_at = now(), attempts = attempts + 1,
+       next_attempt_at = NULL
 WHERE id = $1 AND status = 'queued'
 
+-- name: mark-retry
+-- A transient failure: the delivery stays queued, with one attempt more, the reason's code, and its
+-- next attempt $2 seconds from now by the database's clock, the one batch-deliveries compares with.
+UPDATE deliveries SET attempts = attempts + 1, reason = $3, updated_at = now(),
+       next_attempt_at = now() + make_interval(secs => $2)
+WHERE id = $1 AND status = 'queued'
+RETURNING next_attempt_at
+
 -- name: mark-skipped-many
-UPDATE deliveries d SET status = 'skipped', reason = x.reason, updated_at = now()
+UPDATE deliveries d SET status = 'skipped', reason = x.reason, updated_at = now(), next_attempt_at = NULL
 FROM unnest($1::bigint[], $2::text[]) AS x (id, reason)
 WHERE d.id = x.id AND d.status = 'queued'
 
