@@ -4,6 +4,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Channel is a way of reaching a member.
@@ -97,4 +99,32 @@ func NormalizeEmail(s string) (string, error) {
 		return "", Errorf(ErrInvalid, "email domain %q has no top-level part", domain)
 	}
 	return s[:at+1] + domain, nil
+}
+
+// The longest values the register takes for a member's text fields, in characters: generous for
+// any real name or address, and a bound on what a file or a request can make the register hold.
+var fieldLimits = map[string]int{
+	"external_id": 64, "member": 64, "first_name": 100, "last_name": 100, "email": 254, "street": 200,
+	"city": 100, "code": 64, "store": 200, "order_ref": 200, "name": 100, "wording_version": 100,
+}
+
+// CheckField reports what is wrong with a value for a member's text field: a control character
+// (NUL, a line break outside the street, ...), text that is not UTF-8, or more characters than the field takes. It says
+// nothing of the value itself, so the reason can be shown and logged. nil: nothing wrong.
+func CheckField(field, value string) error {
+	if !utf8.ValidString(value) {
+		return Errorf(ErrInvalid, "is not valid UTF-8")
+	}
+	for _, r := range value {
+		if (r == '\n' || r == '\r') && field == "street" {
+			continue // a street may take a second line: "c/o Virtanen" above "Koivutie 2"
+		}
+		if unicode.IsControl(r) {
+			return Errorf(ErrInvalid, "has a control character (U+%04X)", r)
+		}
+	}
+	if limit, ok := fieldLimits[field]; ok && utf8.RuneCountInString(value) > limit {
+		return Errorf(ErrInvalid, "is longer than %d characters", limit)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -117,6 +118,31 @@ func (t *table) next() error {
 	return nil
 }
 
+// firstPerField keeps the first problem of each field.
+func firstPerField(problems []RowError) []RowError {
+	seen := map[string]bool{}
+	out := problems[:0]
+	for _, p := range problems {
+		if !seen[p.Field] {
+			seen[p.Field] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// fieldProblems checks every field of the current record with campaigns.CheckField, by its column.
+func (t *table) fieldProblems() []RowError {
+	var out []RowError
+	for name, i := range t.cols {
+		if err := campaigns.CheckField(name, strings.TrimSpace(t.record[i])); err != nil {
+			out = append(out, RowError{Line: t.line, Field: name, Reason: err.Error()})
+		}
+	}
+	slices.SortFunc(out, func(a, b RowError) int { return t.cols[a.Field] - t.cols[b.Field] })
+	return out
+}
+
 // get returns the trimmed value of column c, or "" when the file has no such column.
 func (t *table) get(c string) string {
 	i, ok := t.cols[c]
@@ -198,6 +224,9 @@ func readRows[T any](t *table, parse func(*table) (T, []RowError), keyField stri
 			return rejected, err
 		}
 		v, problems := parse(t)
+		// Control characters (a NUL, a line break inside a quoted field) and over-long values are
+		// reported with their column, before the field's own rules.
+		problems = firstPerField(append(t.fieldProblems(), problems...))
 		if len(problems) == 0 && key != nil {
 			k := key(v)
 			if first, dup := seen[k]; dup {

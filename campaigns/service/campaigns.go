@@ -226,6 +226,9 @@ func (s *Service) Preview(ctx context.Context, actor campaigns.User, id int64, e
 	if err := allow(actor, "preview a campaign", campaigns.RoleMarketer, campaigns.RolePrivacy); err != nil {
 		return Preview{}, err
 	}
+	if err := checkText("member", externalID); err != nil {
+		return Preview{}, err
+	}
 	c, err := s.store.Campaign(ctx, id)
 	if err != nil {
 		return Preview{}, err

@@ -13,6 +13,9 @@ func (s *Service) Coupon(ctx context.Context, actor campaigns.User, code string)
 	if err := allow(actor, "look up a coupon", campaigns.RoleMarketer); err != nil {
 		return campaigns.Coupon{}, err
 	}
+	if err := checkText("code", code); err != nil {
+		return campaigns.Coupon{}, err
+	}
 	c, err := s.store.Coupon(ctx, code)
 	return s.withDay(c), err
 }
@@ -31,6 +34,11 @@ func (s *Service) withDay(c campaigns.Coupon) campaigns.Coupon {
 func (s *Service) RedeemCoupon(ctx context.Context, actor campaigns.User, code, store, orderRef string) (campaigns.Coupon, error) {
 	if err := allow(actor, "redeem a coupon", campaigns.RoleMarketer); err != nil {
 		return campaigns.Coupon{}, err
+	}
+	for field, v := range map[string]string{"code": code, "store": store, "order_ref": orderRef} {
+		if err := checkText(field, v); err != nil {
+			return campaigns.Coupon{}, err
+		}
 	}
 	a := entry(actor, campaigns.AuditCouponRedeem).With("store", store).With("order_ref", orderRef)
 	c, err := s.store.RedeemCoupon(ctx, code, store, orderRef, a, s.cfg.Timezone)

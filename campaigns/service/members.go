@@ -65,6 +65,9 @@ func (s *Service) ExportMember(ctx context.Context, actor campaigns.User, extern
 	if err := allow(actor, "export a member", campaigns.RolePrivacy); err != nil {
 		return nil, err
 	}
+	if err := checkText("external_id", externalID); err != nil {
+		return nil, err
+	}
 	return s.store.ExportMember(ctx, externalID, entry(actor, campaigns.AuditMembersExport))
 }
 
@@ -73,6 +76,9 @@ func (s *Service) ExportMember(ctx context.Context, actor campaigns.User, extern
 // as hashes. Privacy officers; audited by internal id.
 func (s *Service) EraseMember(ctx context.Context, actor campaigns.User, externalID string) (int64, error) {
 	if err := allow(actor, "erase a member", campaigns.RolePrivacy); err != nil {
+		return 0, err
+	}
+	if err := checkText("external_id", externalID); err != nil {
 		return 0, err
 	}
 	return s.store.EraseMember(ctx, externalID, entry(actor, campaigns.AuditMembersErase))
@@ -84,6 +90,9 @@ func (s *Service) ReadmitMember(ctx context.Context, actor campaigns.User, exter
 	if err := allow(actor, "readmit an erased member", campaigns.RolePrivacy); err != nil {
 		return err
 	}
+	if err := checkText("external_id", externalID); err != nil {
+		return err
+	}
 	return s.store.ReadmitMember(ctx, externalID, entry(actor, campaigns.AuditMembersReadmit).With("external_id", externalID))
 }
 
@@ -91,6 +100,12 @@ func (s *Service) ReadmitMember(ctx context.Context, actor campaigns.User, exter
 // marketing) and returns it; ErrNotFound for an unknown member. Privacy officers; audited.
 func (s *Service) SetConsent(ctx context.Context, actor campaigns.User, externalID string, c campaigns.ConsentChange) (campaigns.ConsentEvent, error) {
 	if err := allow(actor, "change a consent", campaigns.RolePrivacy); err != nil {
+		return campaigns.ConsentEvent{}, err
+	}
+	if err := checkText("external_id", externalID); err != nil {
+		return campaigns.ConsentEvent{}, err
+	}
+	if err := checkText("wording_version", c.WordingVersion); err != nil {
 		return campaigns.ConsentEvent{}, err
 	}
 	a := entry(actor, campaigns.AuditConsentSet).With("channel", c.Channel).With("status", c.Status).With("source", c.Source)

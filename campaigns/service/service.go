@@ -116,6 +116,16 @@ func allow(actor campaigns.User, what string, roles ...campaigns.Role) error {
 	return campaigns.Errorf(campaigns.ErrForbidden, "%s: user %s (%s) may not do this", what, actor.Name, actor.Role)
 }
 
+// checkText refuses a value that reached a use case from outside (a path, a command line) when it
+// holds a control character (NUL), is not UTF-8 or is longer than its field takes: ErrInvalid
+// naming the field, before anything reaches the store.
+func checkText(field, value string) error {
+	if err := campaigns.CheckField(field, value); err != nil {
+		return campaigns.Invalid(field, err.Error())
+	}
+	return nil
+}
+
 // entry starts the audit entry of an action by actor.
 func entry(actor campaigns.User, action campaigns.AuditAction) campaigns.Audit {
 	return campaigns.Audit{Actor: actor.Name, Action: action}
@@ -183,6 +193,9 @@ func (s *Service) AddUser(ctx context.Context, actor campaigns.User, name string
 	}
 	if name == "" {
 		return campaigns.User{}, "", campaigns.Invalid("name", "is empty")
+	}
+	if err := checkText("name", name); err != nil {
+		return campaigns.User{}, "", err
 	}
 	if _, err := campaigns.ParseRole(string(role)); err != nil {
 		return campaigns.User{}, "", err

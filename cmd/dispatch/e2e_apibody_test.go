@@ -61,3 +61,26 @@ func TestAPIRefusesBodiesItCannotTrust(t *testing.T) {
 		t.Fatalf("schedule without a body: %d %s", code, raw)
 	}
 }
+
+// A NUL byte or another control character in a path or a field is refused with a 4xx naming the
+// field, never a 500 from the database.
+func TestAPIRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	privacy := strings.TrimSpace(s.must("users", "add", "pirjo", "--role", "privacy"))
+	marketer := strings.TrimSpace(s.must("users", "add", "maija", "--role", "marketer"))
+	s.serve()
+	for _, c := range []struct{ method, path, token, body, want string }{
+		{"GET", "/api/members/%00/export", privacy, "", "external_id: has a control character (U+0000)"},
+		{"DELETE", "/api/members/A%0AB", privacy, "", "external_id: has a control character (U+000A)"},
+		{"PUT", "/api/members/%00/consents/sms", privacy, `{"status":"withdrawn","source":"customer-service"}`, "external_id: has a control character"},
+		{"GET", "/api/coupons/%00", marketer, "", "code: has a control character (U+0000)"},
+		{"POST", "/api/coupons/ABCD/redeem", marketer, `{"store":"Kamppi\u0000","order_ref":"1"}`, "store: has a control character"},
+		{"GET", "/api/members/" + strings.Repeat("x", 65) + "/export", privacy, "", "external_id: is longer than 64 characters"},
+	} {
+		code, body, raw := s.call(c.method, c.path, c.token, "application/json", c.body)
+		if code != 422 || !strings.Contains(fmt.Sprint(body["error"]), c.want) {
+			t.Errorf("%s %s: %d %s, want 422 with %q", c.method, c.path, code, raw, c.want)
+		}
+	}
+}
