@@ -42,18 +42,21 @@ type Config struct {
 
 // Server is the HTTP handler of `dispatch serve`.
 type Server struct {
-	cfg   Config
-	store Store
-	log   *slog.Logger
-	mux   *http.ServeMux
+	cfg     Config
+	store   Store
+	log     *slog.Logger
+	mux     *http.ServeMux
+	handler http.Handler // mux behind the request log
 }
 
-// New returns the server. It fails if the config lacks the secret.
+// New returns the server, which logs one line per request to log (see logRequests). It fails if
+// the config lacks the secret.
 func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 	if len(cfg.Secret) < 16 {
 		return nil, errors.New("api: Secret must be at least 16 bytes")
 	}
-	s := &Server{cfg: cfg, store: store, log: log, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, store: userNotingStore{store}, log: log, mux: http.NewServeMux()}
+	s.handler = s.logRequests(s.mux)
 	s.routes()
 	if cfg.Service != nil {
 		s.marketingRoutes(cfg.Service)
@@ -65,7 +68,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 }
 
 // ServeHTTP makes Server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /u/{token}", s.unsubscribePage)
@@ -125,7 +128,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	msg := err.Error()
 	if status == http.StatusInternalServerError {
-		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), "err", err)
+		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", redactPath(r.URL.Path)), "err", err)
 		msg = "internal error"
 	}
 	writeJSON(w, status, map[string]string{"error": msg})

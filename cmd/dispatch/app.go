@@ -46,8 +46,16 @@ type app struct {
 // run executes one dispatch command line and returns its exit status: 0 success, 1 failure,
 // 2 usage or configuration error. Errors are printed to stderr as one line.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	// Log lines are timed in DISPATCH_TIMEZONE, RFC 3339 with the offset (2026-11-30T21:04:05.123+02:00),
+	// as the command line shows times; before the configuration is loaded, in local time.
+	a.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo,
+		ReplaceAttr: func(groups []string, attr slog.Attr) slog.Attr {
+			if attr.Key == slog.TimeKey && len(groups) == 0 && attr.Value.Kind() == slog.KindTime && a.cfg != nil && a.cfg.Timezone != nil {
+				attr.Value = slog.TimeValue(attr.Value.Time().In(a.cfg.Timezone))
+			}
+			return attr
+		}}))
 	defer func() {
 		for _, c := range a.closers {
 			c()

@@ -50,6 +50,9 @@ func (a *app) schedulerCommand() *cobra.Command {
 			if err := a.requireSecret(); err != nil {
 				return err
 			}
+			if err := a.startDaemon(); err != nil {
+				return err
+			}
 			s, err := a.openStore()
 			if err != nil {
 				return err

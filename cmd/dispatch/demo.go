@@ -84,11 +84,6 @@ func (a *app) demo(members int, out string, serve bool) error {
 		if !a.cfg.PublicURLSet {
 			a.cfg.PublicURL = "http://" + ln.Addr().String()
 		}
-		served := make(chan error, 1)
-		go func() { served <- a.serve(ln) }()
-		defer func() {
-			<-served // a.serve returns when the demo's context ends
-		}()
 	}
 	if _, err := createDatabase(a.ctx, a.cfg.DatabaseURL); err != nil {
 		return err
@@ -101,9 +96,18 @@ func (a *app) demo(members int, out string, serve bool) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout, "schema ready")
+	// The store and the service are opened before anything else runs beside the demo: the server
+	// below shares them.
 	svc, err := a.service()
 	if err != nil {
 		return err
+	}
+	if ln != nil {
+		served := make(chan error, 1)
+		go func() { served <- a.serve(ln) }()
+		defer func() {
+			<-served // a.serve returns when the demo's context ends
+		}()
 	}
 	// The demo acts as its own administrator, and its actions are audited as "demo".
 	demo := campaigns.User{Name: "demo", Role: campaigns.RoleAdmin}

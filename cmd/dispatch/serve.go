@@ -30,6 +30,9 @@ func (a *app) serveCommand() *cobra.Command {
 			if err := a.requireSecret(); err != nil {
 				return err
 			}
+			if err := a.startDaemon(); err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 			if err != nil {
 				return err

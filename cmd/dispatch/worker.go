@@ -32,6 +32,9 @@ func (a *app) workerCommand() *cobra.Command {
 					return usagef("--queues: unknown queue %q (want email, sms or print)", q)
 				}
 			}
+			if err := a.startDaemon(); err != nil {
+				return err
+			}
 			// The ledger's per-message "sent" records commit asynchronously: a worker crash loses
 			// nothing (PostgreSQL has the commit), and a database crash loses at most the last
 			// fraction of a second of records, whose messages may then be sent again: the same bound
