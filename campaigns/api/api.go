@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
@@ -67,8 +68,39 @@ func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP makes Server an http.Handler.
+// ServeHTTP makes Server an http.Handler that serves every route: what Public and Staff serve apart.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Public is the handler of the public listener (DISPATCH_PUBLIC_ADDR), which members' mail clients
+// and the SMS gateway reach: the unsubscribe pages, the SMS hooks and /healthz. Nothing else answers
+// there: no API, no dashboard, no metrics.
+func (s *Server) Public() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isPublicPath(r.URL.Path) && r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		s.handler.ServeHTTP(w, r)
+	})
+}
+
+// Staff is the handler of the staff listener (DISPATCH_HTTP_ADDR), for marketers, privacy officers
+// and ops: the API, the dashboard, /metrics, /healthz and /readyz. The public pages do not answer
+// there, so that the staff listener can stay on an internal network.
+func (s *Server) Staff() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isPublicPath(r.URL.Path) {
+			http.NotFound(w, r)
+			return
+		}
+		s.handler.ServeHTTP(w, r)
+	})
+}
+
+// isPublicPath reports whether a path belongs to the public listener.
+func isPublicPath(p string) bool {
+	return strings.HasPrefix(p, "/u/") || strings.HasPrefix(p, "/hooks/")
+}
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /u/{token}", s.unsubscribePage)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 
 	"github.com/jacksmood/dispatch/campaigns"
@@ -202,8 +204,28 @@ func (m *marketing) importMembers(w http.ResponseWriter, r *http.Request, u camp
 	if name == "" {
 		name = "upload.csv"
 	}
-	// A file over the limit fails the import whole (413): it is never read as a shorter file.
-	res, err := m.svc.ImportMembers(r.Context(), u, http.MaxBytesReader(w, r.Body, maxImportBody), name, source)
+	// The upload is read to a temporary file first, and only then imported: a slow or trickling
+	// upload holds no database connection or transaction while it arrives. A file over the limit
+	// fails the import whole (413): it is never read as a shorter file.
+	spool, err := os.CreateTemp("", "dispatch-import-*.csv")
+	if err != nil {
+		return fmt.Errorf("import: spool the upload: %w", err)
+	}
+	defer func() {
+		spool.Close()
+		os.Remove(spool.Name())
+	}()
+	if _, err := io.Copy(spool, http.MaxBytesReader(w, r.Body, maxImportBody)); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return campaigns.Errorf(campaigns.ErrInvalid, "the upload broke off: %v", err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	res, err := m.svc.ImportMembers(r.Context(), u, spool, name, source)
 	var fe *campaigns.FileError
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {

@@ -30,6 +30,7 @@ type config struct {
 	PrintDir     string
 	PublicURL    string
 	HTTPAddr     string
+	PublicAddr   string
 	Secret       string
 	Timezone     *time.Location
 	TemplateDir  string
@@ -40,6 +41,8 @@ type config struct {
 	QuietHours campaigns.QuietHours
 	// UnsubscribeMailto is the address of the mailto: List-Unsubscribe; empty: https only.
 	UnsubscribeMailto string
+	// SMSWebhookSecret is the secret set on GatewayAPI's webhooks, which signs their JWTs; "": none.
+	SMSWebhookSecret string
 }
 
 // rate is a send rate such as "200/s"; zero means unlimited.
@@ -121,9 +124,17 @@ var settings = []setting{
 			c.SMSURL = v
 			return nil
 		}},
+	{"DISPATCH_SMS_WEBHOOK_SECRET", "", "", "with gatewayapi://: the authentication token set on GatewayAPI's webhooks, which verifies their JWTs (X-Gwapi-Signature)",
+		func(c *config, v string) error {
+			if err := checkSecret(v); err != nil {
+				return err
+			}
+			c.SMSWebhookSecret = v
+			return nil
+		}},
 	{"DISPATCH_PRINT_DIR", "print-dir", "./print-outbox", "where print batches are written",
 		func(c *config, v string) error { c.PrintDir = v; return nil }},
-	{"DISPATCH_PUBLIC_URL", "public-url", "http://127.0.0.1:8080", "base of unsubscribe and preference links",
+	{"DISPATCH_PUBLIC_URL", "public-url", "http://127.0.0.1:8081", "base of unsubscribe and preference links",
 		func(c *config, v string) error {
 			if err := compose.CheckPublicURL(v); err != nil {
 				return err
@@ -131,12 +142,20 @@ var settings = []setting{
 			c.PublicURL = strings.TrimRight(v, "/")
 			return nil
 		}},
-	{"DISPATCH_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "address of dispatch serve",
+	{"DISPATCH_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "staff listener of dispatch serve: API, queue dashboard, /metrics",
 		func(c *config, v string) error {
 			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
 				return fmt.Errorf("want HOST:PORT")
 			}
 			c.HTTPAddr = v
+			return nil
+		}},
+	{"DISPATCH_PUBLIC_ADDR", "public-addr", "127.0.0.1:8081", "public listener of dispatch serve: unsubscribe pages, SMS hooks, /healthz",
+		func(c *config, v string) error {
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return fmt.Errorf("want HOST:PORT")
+			}
+			c.PublicAddr = v
 			return nil
 		}},
 	{"DISPATCH_SECRET", "", "", "key for signed links; required by serve, worker and scheduler",

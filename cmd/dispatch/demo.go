@@ -70,20 +70,29 @@ func (a *app) demo(members int, out string, serve bool) error {
 		}
 		a.cfg.Secret = secret
 	}
-	// The demo serves its own links (unsubscribe pages, the API) while it runs, so that a link in a
-	// demo email works when opened: it listens before anything is sent, and the links point there.
-	var ln net.Listener
+	// The demo serves its own links (the public listener: unsubscribe pages) and the staff listener
+	// (API, dashboard) while it runs, so that a link in a demo email works when opened: it listens
+	// before anything is sent, and the links point there. A port in use gives way to a free one.
+	var staffLn, publicLn net.Listener
 	if serve {
 		var err error
-		if ln, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil && !a.cfg.PublicURLSet {
-			ln, err = net.Listen("tcp", "127.0.0.1:0")
+		if publicLn, err = net.Listen("tcp", a.cfg.PublicAddr); err != nil && !a.cfg.PublicURLSet {
+			publicLn, err = net.Listen("tcp", "127.0.0.1:0")
 		}
 		if err != nil {
-			return fmt.Errorf("demo: serve its links: %w (DISPATCH_HTTP_ADDR)", err)
+			return fmt.Errorf("demo: serve its links: %w (DISPATCH_PUBLIC_ADDR)", err)
 		}
 		if !a.cfg.PublicURLSet {
-			a.cfg.PublicURL = "http://" + ln.Addr().String()
+			a.cfg.PublicURL = "http://" + publicLn.Addr().String()
 		}
+		if staffLn, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
+			staffLn, err = net.Listen("tcp", "127.0.0.1:0")
+		}
+		if err != nil {
+			publicLn.Close()
+			return fmt.Errorf("demo: serve: %w (DISPATCH_HTTP_ADDR)", err)
+		}
+		a.cfg.HTTPAddr = staffLn.Addr().String()
 	}
 	if _, err := createDatabase(a.ctx, a.cfg.DatabaseURL); err != nil {
 		return err
@@ -102,9 +111,9 @@ func (a *app) demo(members int, out string, serve bool) error {
 	if err != nil {
 		return err
 	}
-	if ln != nil {
+	if serve {
 		served := make(chan error, 1)
-		go func() { served <- a.serve(ln) }()
+		go func() { served <- a.serve(staffLn, publicLn, serveTimeouts{}) }()
 		defer func() {
 			<-served // a.serve returns when the demo's context ends
 		}()

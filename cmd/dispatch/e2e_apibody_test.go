@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
 )
@@ -82,5 +86,100 @@ func TestAPIRefusesControlCharacters(t *testing.T) {
 		if code != 422 || !strings.Contains(fmt.Sprint(body["error"]), c.want) {
 			t.Errorf("%s %s: %d %s, want 422 with %q", c.method, c.path, code, raw, c.want)
 		}
+	}
+}
+
+// `dispatch serve` has two listeners: the public one answers only the unsubscribe pages, the SMS
+// hooks and /healthz; the staff one everything else but those. An idle connection is closed.
+func TestServeSplitsPublicAndStaffListeners(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	s.serve()
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/api/campaigns": 404, "/readyz": 404, "/metrics": 404, "/ops/queues/": 404, "/u/x": 400} {
+		if got := get(s.public + path); got != want {
+			t.Errorf("public %s: %d, want %d", path, got, want)
+		}
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/api/campaigns": 401, "/u/x": 404, "/hooks/sms/status": 404} {
+		if got := get(s.staff + path); got != want {
+			t.Errorf("staff %s: %d, want %d", path, got, want)
+		}
+	}
+}
+
+// A connection that says nothing, or stays idle after its request, is closed by the server: idle
+// connections cannot pile up until the process runs out of files.
+func TestServeClosesIdleConnections(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	s.start("serve", "--idle-timeout", "300ms", "--header-timeout", "300ms")
+	waitFor(t, 10*time.Second, "the server", func() bool {
+		resp, err := http.Get(s.public + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	closedWithin := func(conn net.Conn, d time.Duration) bool {
+		conn.SetReadDeadline(time.Now().Add(d))
+		_, err := io.ReadAll(conn)
+		return err == nil // EOF: the server closed it; a timeout is an error
+	}
+	// Silent: no request at all.
+	silent, err := net.Dial("tcp", strings.TrimPrefix(s.public, "http://"))
+	pgtest.Must(t, "dial", err)
+	defer silent.Close()
+	if !closedWithin(silent, 3*time.Second) {
+		t.Error("a connection that sent nothing stayed open")
+	}
+	// Idle after a keep-alive request.
+	idle, err := net.Dial("tcp", strings.TrimPrefix(s.staff, "http://"))
+	pgtest.Must(t, "dial", err)
+	defer idle.Close()
+	fmt.Fprintf(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !closedWithin(idle, 3*time.Second) {
+		t.Error("an idle keep-alive connection stayed open")
+	}
+}
+
+// Uploads that trickle in (the audit's 40 slow imports) hold no database connection while they
+// arrive: the upload is read to a file first. Meanwhile the API and /readyz answer at once.
+func TestSlowUploadsDoNotHoldTheDatabase(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	privacy := strings.TrimSpace(s.must("users", "add", "pirjo", "--role", "privacy"))
+	marketer := strings.TrimSpace(s.must("users", "add", "maija", "--role", "marketer"))
+	s.serve()
+	const uploads = 40
+	var conns []net.Conn
+	for range uploads {
+		c, err := net.Dial("tcp", strings.TrimPrefix(s.staff, "http://"))
+		pgtest.Must(t, "dial", err)
+		conns = append(conns, c)
+		fmt.Fprintf(c, "POST /api/members/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n%s", privacy, memberHeader)
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	time.Sleep(300 * time.Millisecond) // the uploads are in the server's hands, unfinished
+	start := time.Now()
+	if code, _, raw := s.call("GET", "/readyz", "", "", ""); code != 200 {
+		t.Fatalf("/readyz during %d slow uploads: %d %s", uploads, code, raw)
+	}
+	if code, _, raw := s.call("GET", "/api/campaigns", marketer, "", ""); code != 200 {
+		t.Fatalf("an API call during %d slow uploads: %d %s", uploads, code, raw)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the server took %s to answer beside %d slow uploads", took, uploads)
 	}
 }

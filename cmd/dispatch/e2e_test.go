@@ -26,9 +26,21 @@ import (
 // and HTTP port; daemons run in-process through run(), as the binary runs them.
 type system struct {
 	*cli
-	smtp   *mailcatcher.Server
-	redis  *redistest.DB
-	public string
+	smtp  *mailcatcher.Server
+	redis *redistest.DB
+	// public and staff are the bases of the two listeners of `dispatch serve`.
+	public, staff string
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func newSystem(t *testing.T) *system {
@@ -40,20 +52,16 @@ func newSystem(t *testing.T) *system {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { smtp.Close() })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	staff, public := freeAddr(t), freeAddr(t)
 	c.env["DISPATCH_REDIS_URL"] = rdb.URL
 	c.env["DISPATCH_SMTP_URL"] = smtp.URL()
 	c.env["DISPATCH_SECRET"] = "e2e-secret-0123456789abcdef"
-	c.env["DISPATCH_HTTP_ADDR"] = addr
-	c.env["DISPATCH_PUBLIC_URL"] = "http://" + addr
+	c.env["DISPATCH_HTTP_ADDR"] = staff
+	c.env["DISPATCH_PUBLIC_ADDR"] = public
+	c.env["DISPATCH_PUBLIC_URL"] = "http://" + public
 	c.env["DISPATCH_USER"] = "pia"
 	c.must("users", "add", "pia", "--role", "admin")
-	return &system{cli: c, smtp: smtp, redis: rdb, public: "http://" + addr}
+	return &system{cli: c, smtp: smtp, redis: rdb, public: "http://" + public, staff: "http://" + staff}
 }
 
 // start runs a daemon command until the returned stop is called (or the test ends).

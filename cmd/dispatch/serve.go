@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -16,13 +17,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
+	"golang.org/x/net/netutil"
 
 	"github.com/jacksmood/dispatch/campaigns/api"
 	"github.com/jacksmood/dispatch/worker"
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	return &cobra.Command{
+	var limits serveTimeouts
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API, unsubscribe pages, queue dashboard (/ops/queues), /metrics, /healthz, /readyz",
 		Args:  args(0, "no arguments"),
@@ -33,13 +36,23 @@ func (a *app) serveCommand() *cobra.Command {
 			if err := a.startDaemon(); err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+			staff, err := net.Listen("tcp", a.cfg.HTTPAddr)
 			if err != nil {
-				return err
+				return fmt.Errorf("staff listener (DISPATCH_HTTP_ADDR): %w", err)
 			}
-			return a.serve(ln)
+			public, err := net.Listen("tcp", a.cfg.PublicAddr)
+			if err != nil {
+				staff.Close()
+				return fmt.Errorf("public listener (DISPATCH_PUBLIC_ADDR): %w", err)
+			}
+			return a.serve(staff, public, limits)
 		},
 	}
+	cmd.Flags().DurationVar(&limits.idle, "idle-timeout", 60*time.Second, "how long an idle connection stays open")
+	cmd.Flags().DurationVar(&limits.header, "header-timeout", 10*time.Second, "how long a client may take to send a request's header")
+	cmd.Flags().MarkHidden("idle-timeout")
+	cmd.Flags().MarkHidden("header-timeout")
+	return cmd
 }
 
 func (a *app) smsHooksCommand() *cobra.Command {
@@ -59,8 +72,36 @@ func (a *app) smsHooksCommand() *cobra.Command {
 	}
 }
 
-// serve runs the HTTP server on ln until the context ends, then drains connections for 10 s.
-func (a *app) serve(ln net.Listener) error {
+// Limits of the two listeners. The public one meets the internet: short timeouts and a bound on open
+// connections keep idle or trickling clients from exhausting the process; the staff one takes
+// member files of up to 512 MiB, so its reads may last longer.
+const (
+	publicMaxConns   = 1000
+	staffMaxConns    = 200
+	publicReadLimit  = 30 * time.Second
+	staffReadLimit   = 10 * time.Minute
+	maxHeaderBytes   = 32 << 10
+	shutdownDrainFor = 10 * time.Second
+)
+
+// serveTimeouts are how long a connection may stay idle between requests and how long a client may
+// take to send a request's header. Defaults 60 s and 10 s; hidden flags of `dispatch serve` shorten
+// them for tests.
+type serveTimeouts struct {
+	idle, header time.Duration
+}
+
+// serve runs the HTTP servers until the context ends, then drains connections for 10 s: the staff
+// listener (API, dashboard, /metrics, /readyz) on staff and the public one (unsubscribe pages, SMS
+// hooks) on public. Each has timeouts for reading the header, the whole request, writing and idling,
+// a header size limit, and a limit on open connections.
+func (a *app) serve(staff, public net.Listener, limits serveTimeouts) error {
+	if limits.idle <= 0 {
+		limits.idle = 60 * time.Second
+	}
+	if limits.header <= 0 {
+		limits.header = 10 * time.Second
+	}
 	s, err := a.openStore()
 	if err != nil {
 		return err
@@ -96,19 +137,32 @@ func (a *app) serve(ln net.Listener) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	a.log.Info("serving", "addr", ln.Addr().String())
+	servers := []*http.Server{
+		{Handler: srv.Staff(), ReadHeaderTimeout: limits.header, ReadTimeout: staffReadLimit, WriteTimeout: staffReadLimit,
+			IdleTimeout: limits.idle, MaxHeaderBytes: maxHeaderBytes},
+		{Handler: srv.Public(), ReadHeaderTimeout: limits.header, ReadTimeout: publicReadLimit, WriteTimeout: publicReadLimit,
+			IdleTimeout: limits.idle, MaxHeaderBytes: maxHeaderBytes},
+	}
+	listeners := []net.Listener{netutil.LimitListener(staff, staffMaxConns), netutil.LimitListener(public, publicMaxConns)}
+	errc := make(chan error, len(servers))
+	for i, hs := range servers {
+		go func() { errc <- hs.Serve(listeners[i]) }()
+	}
+	a.log.Info("serving", slog.String("staff_addr", staff.Addr().String()), slog.String("public_addr", public.Addr().String()))
+	err = nil
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-a.ctx.Done():
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownDrainFor)
 	defer cancel()
-	if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for _, hs := range servers {
+		if serr := hs.Shutdown(ctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
 	}
-	return nil
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
 }

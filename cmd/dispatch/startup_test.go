@@ -213,7 +213,11 @@ func TestServeLogsRequestsInTheConfiguredZone(t *testing.T) {
 
 	const unsubToken = "SOMETOKEN-abcdef0123456789"
 	for _, req := range []struct{ path, token string }{{"/u/" + unsubToken, ""}, {"/api/campaigns", token}, {"/api/campaigns", "dsp_unknown"}} {
-		r, err := http.NewRequest("GET", s.public+req.path, nil)
+		base := s.staff
+		if strings.HasPrefix(req.path, "/u/") {
+			base = s.public
+		}
+		r, err := http.NewRequest("GET", base+req.path, nil)
 		pgtest.Must(t, "request", err)
 		if req.token != "" {
 			r.Header.Set("Authorization", "Bearer "+req.token)
@@ -304,7 +308,7 @@ func TestLostRedisIsLoggedAsStructuredLines(t *testing.T) {
 	proxy.cut()
 	logLine(t, workerLog, "level=ERROR", "component=asynq", "connection refused")
 	// The server's readiness check goes to Redis through go-redis, which logs the failed dial.
-	if resp, err := http.Get(s.public + "/readyz"); err != nil {
+	if resp, err := http.Get(s.staff + "/readyz"); err != nil {
 		t.Errorf("/readyz: %v", err)
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz without Redis answered %d", resp.StatusCode)
