@@ -241,13 +241,46 @@ func (s *Store) MembersByPhone(ctx context.Context, phone string) ([]int64, erro
 	return ids, nil
 }
 
-// RecordDeliveryReport records a gateway's report on the message with its id; failed marks the
-// delivery failed. found is false when no delivery has that id.
-func (s *Store) RecordDeliveryReport(ctx context.Context, ch campaigns.Channel, providerRef, status string, failed bool) (bool, error) {
-	res, err := s.db.ExecContext(ctx, s.q("delivery-report"), ch, providerRef, status, failed)
-	if err != nil {
-		return false, fmt.Errorf("delivery report: %w", err)
+// RecordDeliveryReport records a gateway's report on the SMS (or other message) with its id,
+// providerRef, once per event: event names the report (the gateway, the message's id and the
+// status reported); outcome is "pending", "delivered" or "failed", and reason is what a final
+// outcome records ("delivery report: undelivered 30003"). The delivery's report state only moves
+// forward: a sent delivery with no report or a pending one takes the outcome (failed makes it
+// failed); a delivered or failed one keeps its state and reason. found is false when no delivery
+// has the id (nothing is noted then, so that the gateway's retry is processed); fresh is false
+// when the event was recorded before (a replay: nothing changes).
+func (s *Store) RecordDeliveryReport(ctx context.Context, ch campaigns.Channel, providerRef, event, outcome, reason string) (found, fresh bool, err error) {
+	switch outcome {
+	case "pending", "delivered", "failed":
+	default:
+		return false, false, fmt.Errorf("delivery report: outcome %q: %w", outcome, campaigns.ErrInvalid)
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	var r struct {
+		Found bool `db:"found"`
+		Fresh bool `db:"fresh"`
+	}
+	if err := s.db.GetContext(ctx, &r, s.q("delivery-report"), ch, providerRef, event, outcome, reason); err != nil {
+		return false, false, fmt.Errorf("delivery report: %w", err)
+	}
+	return r.Found, r.Fresh, nil
+}
+
+// HookEventSeen reports whether the SMS gateway's callback event (see RecordHookEvent) was
+// recorded and is still kept.
+func (s *Store) HookEventSeen(ctx context.Context, event string) (bool, error) {
+	var seen bool
+	if err := s.db.GetContext(ctx, &seen, s.q("hook-event-seen"), event); err != nil {
+		return false, fmt.Errorf("sms hook event: %w", err)
+	}
+	return seen, nil
+}
+
+// RecordHookEvent notes that the SMS gateway's inbound message event ("twilio/inbound/SM…") was
+// processed, for a year: HookEventSeen then reports it, and a replay changes nothing. Recording
+// an event twice is not an error.
+func (s *Store) RecordHookEvent(ctx context.Context, event string) error {
+	if _, err := s.db.ExecContext(ctx, s.q("record-hook-event"), event); err != nil {
+		return fmt.Errorf("record sms hook event: %w", err)
+	}
+	return nil
 }

@@ -64,10 +64,7 @@ func (a *app) smsHooksCommand() *cobra.Command {
 			if err := a.requireSecret(); err != nil {
 				return err
 			}
-			key := api.HookKey([]byte(a.cfg.Secret))
-			fmt.Fprintf(a.stdout, "inbound messages (STOP): %s/hooks/sms/inbound?key=%s\n", a.cfg.PublicURL, key)
-			fmt.Fprintf(a.stdout, "delivery reports:        %s/hooks/sms/status?key=%s\n", a.cfg.PublicURL, key)
-			return nil
+			return a.writeSMSHooks(a.stdout)
 		},
 	}
 }
@@ -123,9 +120,13 @@ func (a *app) serve(staff, public net.Listener, limits serveTimeouts) error {
 	if err != nil {
 		return err
 	}
+	hooks, err := a.smsHooks(s)
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{
 		Service: svc,
-		Hooks:   s,
+		Hooks:   hooks,
 		Secret:  []byte(a.cfg.Secret),
 		Ops:     ops,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),

@@ -112,8 +112,46 @@ ON CONFLICT (channel, key) DO NOTHING
 SELECT id FROM members WHERE phone = $1 ORDER BY id
 
 -- name: delivery-report
--- A gateway's report on a message it took: a failure makes the delivery failed with the report;
--- a success is noted in the reason. Looked up by the gateway's id (deliveries_provider_ref).
-UPDATE deliveries SET status = CASE WHEN $4 THEN 'failed' ELSE status END,
-       reason = 'delivery report: ' || $3, updated_at = now()
-WHERE channel = $1 AND provider_ref = $2 AND status IN ('sent', 'failed')
+-- A gateway's report on a message it took, as one statement: the event ($3, the gateway's id of
+-- the message and the status) is noted in sms_hook_events, and the delivery changes only when the
+-- event is new and the delivery's report state may move forward: from none or pending ($4 pending,
+-- delivered or failed) while it is sent. delivered and failed are final: a late or replayed report
+-- changes nothing, and a failure's reason ($5) is never overwritten by a success. A message that is
+-- not (yet) known notes nothing, so the gateway's retry is processed. The UPDATE's condition is
+-- checked again on the row a concurrent report changed (READ COMMITTED), so of two final reports
+-- racing, the first wins. Events are kept 30 days; up to 100 expired ones are pruned on the way,
+-- skipping those another hook is pruning. Looked up by the gateway's id (deliveries_provider_ref).
+WITH d AS (
+  SELECT id FROM deliveries WHERE channel = $1 AND provider_ref = $2 AND $2 <> ''
+), seen AS (
+  INSERT INTO sms_hook_events (event, keep_until)
+  SELECT $3, now() + interval '30 days' WHERE EXISTS (SELECT 1 FROM d)
+  ON CONFLICT (event) DO NOTHING
+  RETURNING event
+), pruned AS (
+  DELETE FROM sms_hook_events WHERE event IN (
+    SELECT event FROM sms_hook_events WHERE keep_until < now() AND event <> $3
+    ORDER BY keep_until LIMIT 100 FOR UPDATE SKIP LOCKED)
+), changed AS (
+  UPDATE deliveries SET status = CASE WHEN $4 = 'failed' THEN 'failed' ELSE status END,
+         report_status = $4,
+         reason = CASE WHEN $4 = 'pending' THEN reason ELSE $5 END,
+         updated_at = now()
+  WHERE id IN (SELECT id FROM d) AND EXISTS (SELECT 1 FROM seen)
+    AND status = 'sent' AND (report_status IS NULL OR report_status = 'pending')
+)
+SELECT EXISTS (SELECT 1 FROM d) AS found, EXISTS (SELECT 1 FROM seen) AS fresh
+
+-- name: hook-event-seen
+SELECT EXISTS (SELECT 1 FROM sms_hook_events WHERE event = $1)
+
+-- name: record-hook-event
+-- An inbound message processed: noted for a year, so that a replayed STOP cannot withdraw a
+-- consent the member gave again since. Expired events are pruned as in delivery-report.
+WITH pruned AS (
+  DELETE FROM sms_hook_events WHERE event IN (
+    SELECT event FROM sms_hook_events WHERE keep_until < now() AND event <> $1
+    ORDER BY keep_until LIMIT 100 FOR UPDATE SKIP LOCKED)
+)
+INSERT INTO sms_hook_events (event, keep_until) VALUES ($1, now() + interval '1 year')
+ON CONFLICT (event) DO NOTHING
