@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -128,5 +131,38 @@ func TestSMSWaitsForQuietHoursToEnd(t *testing.T) {
 	}
 	if n := pgtest.Count(t, db, `SELECT count(*) FROM deliveries WHERE status = 'queued'`); n != 2 {
 		t.Fatalf("%d deliveries still queued, want 2 waiting for the morning", n)
+	}
+}
+
+// log:// is a development sink: `dispatch worker` writes its SMS (numbers and texts) to a file of
+// its own, readable by its owner only, and never to its output, which ends up in the logs.
+func TestWorkerKeepsLogSMSOutOfItsOutput(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	s.env["DISPATCH_SMS_QUIET_HOURS"] = "off"
+	s.must("members", "import", writeFile(t, "members.csv", memberHeader+
+		"S1,Sanna,Salo,,040 111 2233,Katu 1,00100,HELSINKI,FI,fi,,yes,,,\nS2,Sami,Salo,,050 444 5566,Katu 2,00100,HELSINKI,FI,fi,,yes,,,\n"))
+	id := s.campaign(strings.Replace(couponCampaign, "channels: [email]", "channels: [sms]", 1))
+	s.must("campaigns", "schedule", id)
+	s.start("scheduler", "--interval", "100ms")
+	smsLog := filepath.Join(t.TempDir(), "sms.log")
+	var out, errOut lockedBuffer
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"worker", "--sms-log", smsLog}, strings.NewReader(""), &out, &errOut, func(k string) string { return s.env[k] })
+	}()
+	s.waitFinished(id, 30*time.Second)
+	stop()
+	<-done
+	written, err := os.ReadFile(smsLog)
+	pgtest.Must(t, "sms log", err)
+	st, err := os.Stat(smsLog)
+	pgtest.Must(t, "stat", err)
+	if !strings.Contains(string(written), "sms to=+358") || st.Mode().Perm() != 0o600 {
+		t.Fatalf("sms log (%v):\n%s", st.Mode().Perm(), written)
+	}
+	if strings.Contains(out.String()+errOut.String(), "+358") || !strings.Contains(errOut.String(), "development sink log://") {
+		t.Fatalf("the worker's output holds numbers, or no warning:\n%s\n%s", out.String(), errOut.String())
 	}
 }

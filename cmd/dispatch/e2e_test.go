@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -66,6 +68,9 @@ func newSystem(t *testing.T) *system {
 
 // start runs a daemon command until the returned stop is called (or the test ends).
 func (s *system) start(args ...string) (stop func()) {
+	if len(args) > 0 && args[0] == "worker" && !slices.Contains(args, "--sms-log") {
+		args = append(args, "--sms-log", filepath.Join(s.t.TempDir(), "sms.log"))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var errOut bytes.Buffer

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +147,9 @@ func TestGoRedisLinesAreStructuredAndNotRepeated(t *testing.T) {
 // daemon runs a daemon command in-process, its stderr collected, until stop is called.
 func (s *system) daemon(args ...string) (stderr *lockedBuffer, stop func()) {
 	s.t.Helper()
+	if len(args) > 0 && args[0] == "worker" && !slices.Contains(args, "--sms-log") {
+		args = append(args, "--sms-log", filepath.Join(s.t.TempDir(), "sms.log"))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr = &lockedBuffer{}
 	done := make(chan int, 1)

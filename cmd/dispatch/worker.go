@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,6 +23,7 @@ func (a *app) workerCommand() *cobra.Command {
 	var concurrency int
 	var queues []string
 	var retryDelay, leaseTTL time.Duration
+	var smsLogPath string
 	cmd := &cobra.Command{
 		Use:   "worker [--concurrency N] [--queues email,sms,print]",
 		Short: "Run a worker daemon: send the queued batches (SIGTERM finishes the message in hand and stops)",
@@ -43,9 +48,21 @@ func (a *app) workerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// log:// (development) writes numbers and texts: to a file of its own, readable by its
+			// owner only, never to the daemon's output, which ends up in the logs.
+			var smsLog io.Writer = io.Discard
+			if strings.HasPrefix(a.cfg.SMSURL, "log:") {
+				f, err := os.OpenFile(smsLogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+				if err != nil {
+					return fmt.Errorf("--sms-log: %w", err)
+				}
+				defer f.Close()
+				smsLog = f
+				a.log.Warn("SMS go to the development sink log://, not to a gateway: set DISPATCH_SMS_URL for real sends", slog.String("file", smsLogPath))
+			}
 			return a.runWorker(a.ctx, s, workerOptions{
 				server: worker.ServerConfig{Concurrency: concurrency, Queues: queues, RetryDelay: retryDelay},
-				lease:  leaseTTL, smsLog: a.stdout, quiet: a.cfg.QuietHours,
+				lease:  leaseTTL, smsLog: smsLog, quiet: a.cfg.QuietHours,
 			})
 		},
 	}
@@ -54,6 +71,7 @@ func (a *app) workerCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 0, "fixed delay before a failed batch is retried, and the first wait before a delivery that failed transiently is tried again (tests; default: exponential backoff)")
 	cmd.Flags().MarkHidden("retry-delay")
 	cmd.Flags().DurationVar(&leaseTTL, "lease", time.Minute, "how long a killed worker's batch stays held before another worker takes it over")
+	cmd.Flags().StringVar(&smsLogPath, "sms-log", "sms.log", "with DISPATCH_SMS_URL=log://: the file the SMS are written to (mode 0600)")
 	return cmd
 }
 
