@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -127,7 +128,7 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	// A worker in a process of its own, killed with SIGKILL in the middle of the run.
 	self, err := os.Executable()
 	pgtest.Must(t, "executable", err)
-	child := exec.Command(self, "worker", "--concurrency", "2", "--lease", "2s")
+	child := exec.Command(self, "worker", "--concurrency", "2", "--lease", "2s", "--sms-log", filepath.Join(t.TempDir(), "sms.log"))
 	child.Env = append(os.Environ(), "DISPATCH_TEST_AS_MAIN=1")
 	for k, v := range s.env {
 		child.Env = append(child.Env, k+"="+v)
