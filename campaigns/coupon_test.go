@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"encoding/base64"
 	"errors"
 	"regexp"
 	"strings"
@@ -47,7 +48,7 @@ func TestCouponCodes(t *testing.T) {
 func TestUnsubscribeTokens(t *testing.T) {
 	secret := []byte("0123456789abcdef-secret")
 	tok := SignUnsubscribe(secret, 42, Email)
-	got, err := VerifyUnsubscribe(secret, tok)
+	got, err := VerifyUnsubscribe([][]byte{secret}, tok)
 	if err != nil || got.MemberID != 42 || got.Channel != Email {
 		t.Fatalf("round trip: %+v, %v", got, err)
 	}
@@ -60,14 +61,36 @@ func TestUnsubscribeTokens(t *testing.T) {
 		strings.Replace(tok, ".email.", ".sms.", 1),
 		tok[:len(tok)-1],
 		tok + "A",
-		"u2" + tok[2:],
+		"u1" + tok[2:],
 		"",
 		"....",
 	}
 	for _, b := range bad {
-		if _, err := VerifyUnsubscribe(secret, b); !errors.Is(err, ErrInvalid) {
+		if _, err := VerifyUnsubscribe([][]byte{secret}, b); !errors.Is(err, ErrInvalid) {
 			t.Errorf("token %q accepted: %v", b, err)
 		}
+	}
+}
+
+// DISPATCH_SECRET can be rotated: links signed by the previous secret keep working while it is
+// given as a previous one, and stop when it is dropped. Tokens of the first version (no key id)
+// still verify.
+func TestUnsubscribeTokensSurviveARotatedSecret(t *testing.T) {
+	old, current := []byte("old-secret-0123456789abcdef"), []byte("new-secret-0123456789abcdef")
+	sent := SignUnsubscribe(old, 7, Email)
+	if !strings.HasPrefix(sent, "u2."+KeyID(old)+".7.email.") {
+		t.Fatalf("token %q does not name its key", sent)
+	}
+	if got, err := VerifyUnsubscribe([][]byte{current, old}, sent); err != nil || got.MemberID != 7 {
+		t.Fatalf("an old link after rotation: %+v %v", got, err)
+	}
+	if _, err := VerifyUnsubscribe([][]byte{current}, sent); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an old link after its secret was dropped: %v", err)
+	}
+	body := "u1.9.sms"
+	v1 := body + "." + base64.RawURLEncoding.EncodeToString(unsubscribeMAC(old, body))
+	if got, err := VerifyUnsubscribe([][]byte{current, old}, v1); err != nil || got.MemberID != 9 || got.Channel != SMS {
+		t.Fatalf("a first-version link: %+v %v", got, err)
 	}
 }
 

@@ -29,6 +29,9 @@ type Store interface {
 type Config struct {
 	// Secret verifies unsubscribe tokens (DISPATCH_SECRET). Required.
 	Secret []byte
+	// PreviousSecrets are secrets Secret replaced (DISPATCH_SECRET_PREVIOUS): links they signed,
+	// already in members' mailboxes, keep working while they are listed.
+	PreviousSecrets [][]byte
 	// Ops is mounted at /ops/queues/ (the asynqmon dashboard) behind the ops and admin roles; nil: 404.
 	Ops http.Handler
 	// Metrics is mounted at /metrics; nil: 404.

@@ -62,7 +62,7 @@ func (s *Server) renderUnsubscribe(w http.ResponseWriter, status int, lang campa
 // changes anything (link scanners follow links); the member's click, or the mail client's RFC 8058
 // one-click POST, does.
 func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
-	tok, err := campaigns.VerifyUnsubscribe(s.cfg.Secret, r.PathValue("token"))
+	tok, err := campaigns.VerifyUnsubscribe(s.linkSecrets(), r.PathValue("token"))
 	if err != nil {
 		s.renderUnsubscribe(w, http.StatusBadRequest, langOf(r), false, true)
 		return
@@ -85,7 +85,7 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 // confirmation. It records a withdrawal with source unsubscribe-link (once: a repeated POST records
 // nothing new). A forged or altered token is refused with 400 and changes nothing.
 func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	tok, err := campaigns.VerifyUnsubscribe(s.cfg.Secret, r.PathValue("token"))
+	tok, err := campaigns.VerifyUnsubscribe(s.linkSecrets(), r.PathValue("token"))
 	if err != nil {
 		s.log.Warn("unsubscribe refused: invalid token", slog.String("remote", r.RemoteAddr))
 		s.renderUnsubscribe(w, http.StatusBadRequest, langOf(r), false, true)
@@ -114,4 +114,9 @@ func langOf(r *http.Request) campaigns.Language {
 		}
 	}
 	return campaigns.Finnish
+}
+
+// linkSecrets are the secrets that verify unsubscribe links: the current one, then those it replaced.
+func (s *Server) linkSecrets() [][]byte {
+	return append([][]byte{s.cfg.Secret}, s.cfg.PreviousSecrets...)
 }

@@ -169,3 +169,29 @@ func TestOpsDashboardNeedsOpsRole(t *testing.T) {
 		}
 	}
 }
+
+// After DISPATCH_SECRET is rotated, a link signed by the old secret still unsubscribes while the old
+// secret is listed in DISPATCH_SECRET_PREVIOUS, and no longer once it is dropped.
+func TestUnsubscribeLinkSurvivesSecretRotation(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t)
+	m, err := s.MemberByExternalID(context.Background(), "M1")
+	pgtest.Must(t, "member", err)
+	oldLink := "/u/" + campaigns.SignUnsubscribe(secret, m.ID, campaigns.Email)
+	newSecret := []byte("rotated-secret-0123456789abcdef")
+	for _, c := range []struct {
+		previous [][]byte
+		want     int
+	}{{nil, 400}, {[][]byte{secret}, 200}} {
+		srv, err := api.New(api.Config{Secret: newSecret, PreviousSecrets: c.previous}, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		pgtest.Must(t, "api", err)
+		hs := httptest.NewServer(srv)
+		resp, err := http.Get(hs.URL + oldLink)
+		pgtest.Must(t, "get", err)
+		resp.Body.Close()
+		hs.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("old link with %d previous secrets: %d, want %d", len(c.previous), resp.StatusCode, c.want)
+		}
+	}
+}

@@ -31,12 +31,14 @@ type config struct {
 	PublicURL    string
 	HTTPAddr     string
 	PublicAddr   string
-	Secret       string
-	Timezone     *time.Location
-	TemplateDir  string
-	EmailRate    rate
-	SMSRate      rate
-	User         string
+	// PreviousSecrets are the secrets DISPATCH_SECRET replaced, still verifying links.
+	PreviousSecrets [][]byte
+	Secret          string
+	Timezone        *time.Location
+	TemplateDir     string
+	EmailRate       rate
+	SMSRate         rate
+	User            string
 	// QuietHours is when no marketing SMS is sent.
 	QuietHours campaigns.QuietHours
 	// UnsubscribeMailto is the address of the mailto: List-Unsubscribe; empty: https only.
@@ -164,6 +166,19 @@ var settings = []setting{
 				return err
 			}
 			c.Secret = v
+			return nil
+		}},
+	{"DISPATCH_SECRET_PREVIOUS", "", "", "secrets DISPATCH_SECRET replaced, comma-separated: links they signed keep working",
+		func(c *config, v string) error {
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if err := checkSecret(p); err != nil {
+					return err
+				}
+				c.PreviousSecrets = append(c.PreviousSecrets, []byte(p))
+			}
 			return nil
 		}},
 	{"DISPATCH_TIMEZONE", "timezone", "Europe/Helsinki", "time zone of schedules and quiet hours",

@@ -125,11 +125,12 @@ func (a *app) serve(staff, public net.Listener, limits serveTimeouts) error {
 		return err
 	}
 	srv, err := api.New(api.Config{
-		Service: svc,
-		Hooks:   hooks,
-		Secret:  []byte(a.cfg.Secret),
-		Ops:     ops,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Service:         svc,
+		Hooks:           hooks,
+		Secret:          []byte(a.cfg.Secret),
+		PreviousSecrets: a.cfg.PreviousSecrets,
+		Ops:             ops,
+		Metrics:         promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Ready: func(ctx context.Context) error {
 			_, err := inspector.Queues()
 			return err
