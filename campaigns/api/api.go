@@ -64,6 +64,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 	s.routes()
 	if cfg.Service != nil {
 		s.marketingRoutes(cfg.Service)
+		s.sessionRoutes(cfg.Service)
 	}
 	if cfg.Hooks != nil {
 		s.hookRoutes(cfg.Hooks)
@@ -119,8 +120,8 @@ func (s *Server) routes() {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
 	if s.cfg.Ops != nil {
-		// asynqmon can delete and retry tasks: ops and admin only.
-		s.mux.Handle("/ops/queues/", s.requireRoles(s.cfg.Ops, campaigns.RoleOps))
+		// asynqmon can delete and retry tasks: ops and admin only, signed in (session.go).
+		s.mux.Handle("/ops/queues/", s.requireSessionSameOrigin(s.cfg.Ops, campaigns.RoleOps))
 		s.mux.Handle("/ops/queues", http.RedirectHandler("/ops/queues/", http.StatusMovedPermanently))
 	}
 }

@@ -67,7 +67,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.Int64("bytes", rec.bytes),
 		}
-		// A token that names another user than the Basic name given is refused (401): the
+		// A token that names another user than the Bearer token given is refused (401): the
 		// request is from nobody known.
 		if user.name != "" && status != http.StatusUnauthorized {
 			attrs = append(attrs, slog.String("user", user.name))

@@ -129,47 +129,6 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 }
 
-func TestOpsDashboardNeedsOpsRole(t *testing.T) {
-	t.Parallel()
-	s := pgtest.New(t)
-	ctx := context.Background()
-	_, opsToken, err := s.AddUser(ctx, "olli", campaigns.RoleOps, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd})
-	pgtest.Must(t, "ops user", err)
-	_, mktToken, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd})
-	pgtest.Must(t, "marketer", err)
-	dashboard := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "dashboard") })
-	srv, err := api.New(api.Config{Secret: secret, Ops: dashboard}, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	pgtest.Must(t, "api", err)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	cases := []struct {
-		name   string
-		auth   func(*http.Request)
-		status int
-	}{
-		{"no credentials", func(*http.Request) {}, 401},
-		{"bad token", func(r *http.Request) { r.Header.Set("Authorization", "Bearer dsp_nope") }, 401},
-		{"marketer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+mktToken) }, 403},
-		{"ops bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+opsToken) }, 200},
-		{"ops basic", func(r *http.Request) { r.SetBasicAuth("olli", opsToken) }, 200},
-		{"basic with another name", func(r *http.Request) { r.SetBasicAuth("maija", opsToken) }, 401},
-	}
-	for _, c := range cases {
-		req, _ := http.NewRequest("GET", hs.URL+"/ops/queues/", nil)
-		c.auth(req)
-		resp, err := http.DefaultClient.Do(req)
-		pgtest.Must(t, c.name, err)
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != c.status || (c.status == 200) != (string(body) == "dashboard") {
-			t.Errorf("%s: %d %q, want %d", c.name, resp.StatusCode, body, c.status)
-		}
-		if c.status == 401 && resp.Header.Get("WWW-Authenticate") == "" {
-			t.Errorf("%s: no Basic challenge for browsers", c.name)
-		}
-	}
-}
-
 // After DISPATCH_SECRET is rotated, a link signed by the old secret still unsubscribes while the old
 // secret is listed in DISPATCH_SECRET_PREVIOUS, and no longer once it is dropped.
 func TestUnsubscribeLinkSurvivesSecretRotation(t *testing.T) {

@@ -54,6 +54,9 @@ type Store interface {
 	DisableUser(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, error)
 	RotateToken(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, string, error)
 	UserByToken(ctx context.Context, token string) (campaigns.User, error)
+	CreateSession(ctx context.Context, id, csrf string, userID int64, idle, lifetime time.Duration) (time.Time, error)
+	SessionUser(ctx context.Context, id string, idle time.Duration) (campaigns.User, string, error)
+	DeleteSession(ctx context.Context, id string) error
 	AuditList(ctx context.Context, f campaigns.AuditFilter) ([]campaigns.AuditEntry, error)
 	Audit(ctx context.Context, a campaigns.Audit) error
 }
