@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -33,12 +35,24 @@ var unsubscribeTexts = map[campaigns.Language]map[string]string{
 	},
 }
 
+// unsubscribeCSS is the pages' only style, inline so that the page needs no other request; the
+// Content-Security-Policy allows exactly this text by its hash.
+const unsubscribeCSS = `body{font-family:Arial,Helvetica,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
+button{background:#222;color:#fff;border:0;padding:.8rem 1.4rem;font-size:1rem;border-radius:4px;cursor:pointer}
+footer{margin-top:3rem;font-size:.8rem;color:#666}`
+
+// unsubscribeCSP allows the page nothing but its own style and its form posting back to itself; no
+// frame may hold it.
+var unsubscribeCSP = func() string {
+	sum := sha256.Sum256([]byte(unsubscribeCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+}()
+
 var unsubscribePage = template.Must(template.New("u").Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.T.title}} – Jack's Mood</title>
-<style>body{font-family:Arial,Helvetica,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
-button{background:#222;color:#fff;border:0;padding:.8rem 1.4rem;font-size:1rem;border-radius:4px;cursor:pointer}
-footer{margin-top:3rem;font-size:.8rem;color:#666}</style></head>
+<style>{{.CSS}}</style></head>
 <body><h1>{{.T.title}}</h1>
 {{if .Invalid}}<p>{{.T.invalid}}</p>
 {{else if .Done}}<p>{{.T.done}}</p>
@@ -46,16 +60,23 @@ footer{margin-top:3rem;font-size:.8rem;color:#666}</style></head>
 <footer>Jack's Mood · Roptrox Oy · Helatehtaankatu 3 B 29, 00700 HELSINKI</footer></body></html>
 `))
 
-func (s *Server) renderUnsubscribe(w http.ResponseWriter, status int, lang campaigns.Language, done, invalid bool) {
+func (s *Server) renderUnsubscribe(w http.ResponseWriter, r *http.Request, status int, lang campaigns.Language, done, invalid bool) {
 	t, ok := unsubscribeTexts[lang]
 	if !ok {
 		lang, t = campaigns.Finnish, unsubscribeTexts[campaigns.Finnish]
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", unsubscribeCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	w.WriteHeader(status)
-	unsubscribePage.Execute(w, map[string]any{"Lang": lang, "T": t, "Done": done, "Invalid": invalid})
+	unsubscribePage.Execute(w, map[string]any{"Lang": lang, "T": t, "Done": done, "Invalid": invalid, "CSS": template.CSS(unsubscribeCSS)})
 }
 
 // unsubscribePage answers GET /u/{token}: a confirmation page in the member's language. A GET never
@@ -64,13 +85,13 @@ func (s *Server) renderUnsubscribe(w http.ResponseWriter, status int, lang campa
 func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	tok, err := campaigns.VerifyUnsubscribe(s.linkSecrets(), r.PathValue("token"))
 	if err != nil {
-		s.renderUnsubscribe(w, http.StatusBadRequest, langOf(r), false, true)
+		s.renderUnsubscribe(w, r, http.StatusBadRequest, langOf(r), false, true)
 		return
 	}
 	m, err := s.store.MemberByID(r.Context(), tok.MemberID)
 	if err != nil {
 		// An erased member: nothing to unsubscribe, and nothing to say about them.
-		s.renderUnsubscribe(w, http.StatusOK, langOf(r), true, false)
+		s.renderUnsubscribe(w, r, http.StatusOK, langOf(r), true, false)
 		return
 	}
 	cur, ok, err := s.store.CurrentConsent(r.Context(), m.ID, tok.Channel)
@@ -78,7 +99,7 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.renderUnsubscribe(w, http.StatusOK, m.Language, !ok || cur.Status == campaigns.Withdrawn, false)
+	s.renderUnsubscribe(w, r, http.StatusOK, m.Language, !ok || cur.Status == campaigns.Withdrawn, false)
 }
 
 // unsubscribe answers POST /u/{token}: the RFC 8058 one-click unsubscribe, without login or
@@ -88,7 +109,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	tok, err := campaigns.VerifyUnsubscribe(s.linkSecrets(), r.PathValue("token"))
 	if err != nil {
 		s.log.Warn("unsubscribe refused: invalid token", slog.String("remote", r.RemoteAddr))
-		s.renderUnsubscribe(w, http.StatusBadRequest, langOf(r), false, true)
+		s.renderUnsubscribe(w, r, http.StatusBadRequest, langOf(r), false, true)
 		return
 	}
 	recorded, err := s.store.RecordUnsubscribe(r.Context(), tok.MemberID, tok.Channel, campaigns.SourceUnsubscribeLink)
@@ -103,7 +124,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if recorded {
 		s.log.Info("unsubscribed", slog.Int64("member_id", tok.MemberID), slog.String("channel", string(tok.Channel)))
 	}
-	s.renderUnsubscribe(w, http.StatusOK, lang, true, false)
+	s.renderUnsubscribe(w, r, http.StatusOK, lang, true, false)
 }
 
 // langOf picks the page language from Accept-Language when the member is not known.

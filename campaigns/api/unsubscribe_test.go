@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -152,5 +154,30 @@ func TestUnsubscribeLinkSurvivesSecretRotation(t *testing.T) {
 		if resp.StatusCode != c.want {
 			t.Errorf("old link with %d previous secrets: %d, want %d", len(c.previous), resp.StatusCode, c.want)
 		}
+	}
+}
+
+// The unsubscribe page carries the security headers, and its policy allows exactly the page's own
+// inline style (by hash) and nothing else: no script, no frame around it.
+func TestUnsubscribePageSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	s, hs := newServer(t)
+	m, err := s.MemberByExternalID(context.Background(), "M1")
+	pgtest.Must(t, "member", err)
+	resp, err := http.Get(hs.URL + "/u/" + campaigns.SignUnsubscribe(secret, m.ID, campaigns.Email))
+	pgtest.Must(t, "get", err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	h := resp.Header
+	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" || h.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("headers: %v", h)
+	}
+	page := string(body)
+	css := page[strings.Index(page, "<style>")+len("<style>") : strings.Index(page, "</style>")]
+	sum := sha256.Sum256([]byte(css))
+	csp := h.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") ||
+		!strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(page, "<script") {
+		t.Fatalf("policy %q does not fit the page's style:\n%s", csp, css)
 	}
 }
