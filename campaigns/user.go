@@ -33,6 +33,8 @@ type User struct {
 	DisabledAt *time.Time `json:"disabled_at,omitempty" db:"disabled_at"`
 	// TokenRotatedAt is when the user's current token was made.
 	TokenRotatedAt time.Time `json:"token_rotated_at" db:"token_rotated_at"`
+	// TokenExpiresAt is when the user's current token stops opening anything.
+	TokenExpiresAt time.Time `json:"token_expires_at" db:"token_expires_at"`
 }
 
 // AuditEntry records one privileged action: who did what, to which member (by internal id).

@@ -59,7 +59,7 @@ func TestRequestLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := pgtest.New(t)
-	_, token, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, campaigns.Audit{Actor: "tester", Action: campaigns.AuditUsersAdd})
+	_, token, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, time.Now().Add(time.Hour), campaigns.Audit{Actor: "tester", Action: campaigns.AuditUsersAdd})
 	pgtest.Must(t, "add user", err)
 	r, err := templates.New("")
 	pgtest.Must(t, "templates", err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -43,7 +44,7 @@ func newConsole(t *testing.T, tls bool) *console {
 	ctx := context.Background()
 	c := &console{store: pgtest.New(t), log: &logBuffer{}, tokens: map[string]string{}}
 	for name, role := range map[string]campaigns.Role{"olli": campaigns.RoleOps, "maija": campaigns.RoleMarketer, "aino": campaigns.RoleAdmin} {
-		_, token, err := c.store.AddUser(ctx, name, role, campaigns.Audit{Actor: "tester", Action: campaigns.AuditUsersAdd})
+		_, token, err := c.store.AddUser(ctx, name, role, time.Now().Add(time.Hour), campaigns.Audit{Actor: "tester", Action: campaigns.AuditUsersAdd})
 		pgtest.Must(t, "add user "+name, err)
 		c.tokens[name] = token
 	}
@@ -355,7 +356,7 @@ func TestSessionExpires(t *testing.T) {
 
 	// A rotated token ends the sessions begun with it; a disabled user's sessions open nothing.
 	session, _ = c.signIn(t, "olli")
-	_, _, err := c.store.RotateToken(ctx, "olli", campaigns.Audit{Actor: "tester", Action: campaigns.AuditUsersRotate})
+	_, _, err := c.store.RotateToken(ctx, "olli", time.Now().Add(time.Hour), campaigns.Audit{Actor: "tester", Action: campaigns.AuditUsersRotate})
 	pgtest.Must(t, "rotate", err)
 	expectLogin("a session of a rotated token", session)
 	session, _ = c.signIn(t, "aino")

@@ -78,7 +78,7 @@ func (s *Store) Audit(ctx context.Context, a campaigns.Audit) error {
 
 // AddUser creates a named user with a role and returns a new API token. Only the token's SHA-256
 // hash is stored: the token is shown this once. A name in use is ErrConflict.
-func (s *Store) AddUser(ctx context.Context, name string, role campaigns.Role, a campaigns.Audit) (campaigns.User, string, error) {
+func (s *Store) AddUser(ctx context.Context, name string, role campaigns.Role, expires time.Time, a campaigns.Audit) (campaigns.User, string, error) {
 	if name == "" {
 		return campaigns.User{}, "", campaigns.Invalid("name", "is empty")
 	}
@@ -88,7 +88,7 @@ func (s *Store) AddUser(ctx context.Context, name string, role campaigns.Role, a
 	}
 	var u campaigns.User
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &u, s.q("insert-user"), name, role, TokenHash(token)); err != nil {
+		if err := tx.GetContext(ctx, &u, s.q("insert-user"), name, role, TokenHash(token), expires); err != nil {
 			var pqErr *pq.Error
 			if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 				return campaigns.Errorf(campaigns.ErrConflict, "user %q already exists", name)
@@ -138,14 +138,14 @@ func (s *Store) DisableUser(ctx context.Context, name string, a campaigns.Audit)
 // RotateToken gives the named active user a new token, shown this once; the old one stops working
 // at once. The audit entry a is written in the same transaction. An unknown or disabled user is
 // ErrNotFound.
-func (s *Store) RotateToken(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, string, error) {
+func (s *Store) RotateToken(ctx context.Context, name string, expires time.Time, a campaigns.Audit) (campaigns.User, string, error) {
 	token, err := newToken()
 	if err != nil {
 		return campaigns.User{}, "", err
 	}
 	var u campaigns.User
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &u, s.q("rotate-token"), name, TokenHash(token))
+		err := tx.GetContext(ctx, &u, s.q("rotate-token"), name, TokenHash(token), expires)
 		if errors.Is(err, sql.ErrNoRows) {
 			return campaigns.Errorf(campaigns.ErrNotFound, "no active user named %q", name)
 		}

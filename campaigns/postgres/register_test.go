@@ -304,7 +304,7 @@ func TestUsersTokensAreHashed(t *testing.T) {
 	t.Parallel()
 	s := pgtest.New(t)
 	ctx := context.Background()
-	u, token, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd}.With("user", "maija"))
+	u, token, err := s.AddUser(ctx, "maija", campaigns.RoleMarketer, time.Now().Add(time.Hour), campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd}.With("user", "maija"))
 	pgtest.Must(t, "add user", err)
 	if !strings.HasPrefix(token, "dsp_") || len(token) < 40 {
 		t.Fatalf("token %q too short", token)
@@ -320,7 +320,13 @@ func TestUsersTokensAreHashed(t *testing.T) {
 	if _, err := s.UserByToken(ctx, token+"x"); !errors.Is(err, campaigns.ErrNotFound) {
 		t.Fatalf("altered token: %v", err)
 	}
-	if _, _, err := s.AddUser(ctx, "maija", campaigns.RoleAdmin, campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd}); !errors.Is(err, campaigns.ErrConflict) {
+	// A token past its term opens nothing.
+	_, err = s.DB().Exec(`UPDATE users SET token_expires_at = now() - interval '1 second' WHERE name = 'maija'`)
+	pgtest.Must(t, "expire", err)
+	if _, err := s.UserByToken(ctx, token); !errors.Is(err, campaigns.ErrNotFound) {
+		t.Fatalf("expired token: %v", err)
+	}
+	if _, _, err := s.AddUser(ctx, "maija", campaigns.RoleAdmin, time.Now().Add(time.Hour), campaigns.Audit{Actor: "admin", Action: campaigns.AuditUsersAdd}); !errors.Is(err, campaigns.ErrConflict) {
 		t.Fatalf("duplicate user: %v", err)
 	}
 	entries, err := s.AuditList(ctx, campaigns.AuditFilter{Since: time.Now().Add(-time.Hour)})

@@ -48,11 +48,11 @@ type Store interface {
 	CouponCodes(ctx context.Context, campaignID int64, limit int) ([]string, error)
 	RedeemCoupon(ctx context.Context, code, store, orderRef string, a campaigns.Audit, loc *time.Location) (campaigns.Coupon, error)
 
-	AddUser(ctx context.Context, name string, role campaigns.Role, a campaigns.Audit) (campaigns.User, string, error)
+	AddUser(ctx context.Context, name string, role campaigns.Role, expires time.Time, a campaigns.Audit) (campaigns.User, string, error)
 	UserByName(ctx context.Context, name string) (campaigns.User, error)
 	Users(ctx context.Context) ([]campaigns.User, error)
 	DisableUser(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, error)
-	RotateToken(ctx context.Context, name string, a campaigns.Audit) (campaigns.User, string, error)
+	RotateToken(ctx context.Context, name string, expires time.Time, a campaigns.Audit) (campaigns.User, string, error)
 	UserByToken(ctx context.Context, token string) (campaigns.User, error)
 	CreateSession(ctx context.Context, id, csrf string, userID int64, idle, lifetime time.Duration) (time.Time, error)
 	SessionUser(ctx context.Context, id string, idle time.Duration) (campaigns.User, string, error)
@@ -71,6 +71,9 @@ type Config struct {
 	TestSenders map[campaigns.Channel]worker.Sender
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
+	// TokenLifetime is how long an API token opens anything after it is made or rotated
+	// (DISPATCH_TOKEN_LIFETIME). Default 365 days.
+	TokenLifetime time.Duration
 }
 
 // Service implements the use cases. Create it with New.
@@ -96,6 +99,9 @@ func New(cfg Config, store Store, composer *compose.Composer, log *slog.Logger) 
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.TokenLifetime <= 0 {
+		cfg.TokenLifetime = 365 * 24 * time.Hour
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -185,7 +191,8 @@ func (s *Service) RotateToken(ctx context.Context, actor campaigns.User, name st
 			return campaigns.User{}, "", err
 		}
 	}
-	return s.store.RotateToken(ctx, name, entry(actor, campaigns.AuditUsersRotate).With("user", name))
+	expires := s.cfg.Now().Add(s.cfg.TokenLifetime)
+	return s.store.RotateToken(ctx, name, expires, entry(actor, campaigns.AuditUsersRotate).With("user", name).With("token_expires_at", expires.UTC()))
 }
 
 // AddUser adds a named user with a role and returns the user's API token, shown this once. Admins
@@ -203,7 +210,8 @@ func (s *Service) AddUser(ctx context.Context, actor campaigns.User, name string
 	if _, err := campaigns.ParseRole(string(role)); err != nil {
 		return campaigns.User{}, "", err
 	}
-	return s.store.AddUser(ctx, name, role, entry(actor, campaigns.AuditUsersAdd).With("user", name).With("role", role))
+	expires := s.cfg.Now().Add(s.cfg.TokenLifetime)
+	return s.store.AddUser(ctx, name, role, expires, entry(actor, campaigns.AuditUsersAdd).With("user", name).With("role", role).With("token_expires_at", expires.UTC()))
 }
 
 // AuditLog returns the audit entries that f selects, oldest first: who did what, when, about which

@@ -224,8 +224,9 @@ func (a *app) service() (*service.Service, error) {
 		return nil, err
 	}
 	a.svc, err = service.New(service.Config{
-		Timezone:    a.cfg.Timezone,
-		TestSenders: map[campaigns.Channel]worker.Sender{campaigns.Email: &testMailer{a: a}, campaigns.SMS: &testTexter{a: a}},
+		Timezone:      a.cfg.Timezone,
+		TokenLifetime: a.cfg.TokenLifetime,
+		TestSenders:   map[campaigns.Channel]worker.Sender{campaigns.Email: &testMailer{a: a}, campaigns.SMS: &testTexter{a: a}},
 	}, s, composer, a.log)
 	return a.svc, err
 }

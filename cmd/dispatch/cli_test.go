@@ -76,16 +76,17 @@ const memberHeader = "external_id,first_name,last_name,email,phone,street,postal
 func TestConfigErrorsNameTheVariable(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		"DISPATCH_DATABASE_URL": "mysql://x",
-		"DISPATCH_REDIS_URL":    "localhost:6379",
-		"DISPATCH_SMTP_URL":     "smtp://h:25?starttls=maybe",
-		"DISPATCH_MAIL_FROM":    "not an address",
-		"DISPATCH_SMS_URL":      "carrier-pigeon://",
-		"DISPATCH_PUBLIC_URL":   "ftp://x",
-		"DISPATCH_HTTP_ADDR":    "8080",
-		"DISPATCH_TIMEZONE":     "Europe/Atlantis",
-		"DISPATCH_EMAIL_RATE":   "fast",
-		"DISPATCH_SECRET":       "short",
+		"DISPATCH_DATABASE_URL":   "mysql://x",
+		"DISPATCH_REDIS_URL":      "localhost:6379",
+		"DISPATCH_SMTP_URL":       "smtp://h:25?starttls=maybe",
+		"DISPATCH_MAIL_FROM":      "not an address",
+		"DISPATCH_SMS_URL":        "carrier-pigeon://",
+		"DISPATCH_PUBLIC_URL":     "ftp://x",
+		"DISPATCH_HTTP_ADDR":      "8080",
+		"DISPATCH_TIMEZONE":       "Europe/Atlantis",
+		"DISPATCH_EMAIL_RATE":     "fast",
+		"DISPATCH_SECRET":         "short",
+		"DISPATCH_TOKEN_LIFETIME": "1m",
 	}
 	for _, weak := range []string{"                ", "aaaaaaaaaaaaaaaaaaaaaaaa", " 0123456789abcdef0123"} {
 		c := &cli{t: t, env: map[string]string{"DISPATCH_SECRET": weak}}
@@ -281,7 +282,11 @@ func TestUsersListedDisabledAndRotated(t *testing.T) {
 	tokenWorks := func(token string) bool {
 		return pgtest.Count(t, db, `SELECT count(*) FROM users WHERE token_hash = sha256(convert_to($1, 'UTF8')) AND disabled_at IS NULL`, token) == 1
 	}
+	c.env["DISPATCH_TOKEN_LIFETIME"] = "30d"
 	fresh := strings.TrimSpace(c.must("users", "rotate", "maija"))
+	if n := pgtest.Count(t, db, `SELECT count(*) FROM users WHERE name = 'maija' AND token_expires_at BETWEEN now() + interval '29 days' AND now() + interval '31 days'`); n != 1 {
+		t.Fatal("the rotated token does not expire after DISPATCH_TOKEN_LIFETIME")
+	}
 	if fresh == old || !strings.HasPrefix(fresh, "dsp_") || tokenWorks(old) || !tokenWorks(fresh) {
 		t.Fatalf("rotate: old token works %v, new works %v", tokenWorks(old), tokenWorks(fresh))
 	}

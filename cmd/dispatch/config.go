@@ -31,6 +31,8 @@ type config struct {
 	PublicURL    string
 	HTTPAddr     string
 	PublicAddr   string
+	// TokenLifetime is DISPATCH_TOKEN_LIFETIME.
+	TokenLifetime time.Duration
 	// PreviousSecrets are the secrets DISPATCH_SECRET replaced, still verifying links.
 	PreviousSecrets [][]byte
 	Secret          string
@@ -179,6 +181,15 @@ var settings = []setting{
 				}
 				c.PreviousSecrets = append(c.PreviousSecrets, []byte(p))
 			}
+			return nil
+		}},
+	{"DISPATCH_TOKEN_LIFETIME", "", "365d", "how long an API token opens anything after it is made or rotated (90d, 365d)",
+		func(c *config, v string) error {
+			d, err := campaigns.ParseDuration(v)
+			if err != nil || time.Duration(d) < time.Hour {
+				return fmt.Errorf("%q is not a lifetime of an hour or more, like 90d", v)
+			}
+			c.TokenLifetime = time.Duration(d)
 			return nil
 		}},
 	{"DISPATCH_TIMEZONE", "timezone", "Europe/Helsinki", "time zone of schedules and quiet hours",

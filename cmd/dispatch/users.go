@@ -40,7 +40,8 @@ func (a *app) usersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "added user %s (%s); the token below is shown this once:\n", u.Name, u.Role)
+			fmt.Fprintf(a.stderr, "added user %s (%s); the token below is shown this once and works until %s:\n", u.Name, u.Role,
+				u.TokenExpiresAt.In(a.cfg.Timezone).Format("2006-01-02 15:04 MST"))
 			fmt.Fprintln(a.stdout, token)
 			return nil
 		},
@@ -65,14 +66,14 @@ func (a *app) usersCommand() *cobra.Command {
 			}
 			tz := a.cfg.Timezone
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "NAME\tROLE\tADDED\tTOKEN MADE\tSTATE\t(times %s)\n", tz)
+			fmt.Fprintf(w, "NAME\tROLE\tADDED\tTOKEN MADE\tTOKEN EXPIRES\tSTATE\t(times %s)\n", tz)
 			for _, u := range us {
 				state := "active"
 				if u.DisabledAt != nil {
 					state = "disabled " + u.DisabledAt.In(tz).Format("2006-01-02 15:04")
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t\n", u.Name, u.Role, u.CreatedAt.In(tz).Format("2006-01-02 15:04"),
-					u.TokenRotatedAt.In(tz).Format("2006-01-02 15:04"), state)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t\n", u.Name, u.Role, u.CreatedAt.In(tz).Format("2006-01-02 15:04"),
+					u.TokenRotatedAt.In(tz).Format("2006-01-02 15:04"), u.TokenExpiresAt.In(tz).Format("2006-01-02 15:04"), state)
 			}
 			return w.Flush()
 		},
@@ -107,7 +108,8 @@ func (a *app) usersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "new token for %s (%s); shown this once, the old one no longer works:\n", u.Name, u.Role)
+			fmt.Fprintf(a.stderr, "new token for %s (%s); shown this once, works until %s; the old one no longer works:\n", u.Name, u.Role,
+				u.TokenExpiresAt.In(a.cfg.Timezone).Format("2006-01-02 15:04 MST"))
 			fmt.Fprintln(a.stdout, token)
 			return nil
 		},

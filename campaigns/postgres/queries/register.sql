@@ -24,26 +24,27 @@ WHERE at >= $1 AND ($2::timestamptz IS NULL OR at < $2)
 ORDER BY id
 
 -- name: insert-user
-INSERT INTO users (name, role, token_hash) VALUES ($1, $2, $3)
-RETURNING id, name, role, created_at, disabled_at, token_rotated_at
+INSERT INTO users (name, role, token_hash, token_expires_at) VALUES ($1, $2, $3, $4)
+RETURNING id, name, role, created_at, disabled_at, token_rotated_at, token_expires_at
 
 -- name: user-by-name
-SELECT id, name, role, created_at, disabled_at, token_rotated_at FROM users WHERE name = $1
+SELECT id, name, role, created_at, disabled_at, token_rotated_at, token_expires_at FROM users WHERE name = $1
 
 -- name: user-by-token
--- A disabled user's token opens nothing.
-SELECT id, name, role, created_at, disabled_at, token_rotated_at FROM users WHERE token_hash = $1 AND disabled_at IS NULL
+-- A disabled user's token, or an expired one, opens nothing.
+SELECT id, name, role, created_at, disabled_at, token_rotated_at, token_expires_at FROM users
+WHERE token_hash = $1 AND disabled_at IS NULL AND token_expires_at > now()
 
 -- name: list-users
-SELECT id, name, role, created_at, disabled_at, token_rotated_at FROM users ORDER BY name
+SELECT id, name, role, created_at, disabled_at, token_rotated_at, token_expires_at FROM users ORDER BY name
 
 -- name: disable-user
 UPDATE users SET disabled_at = now() WHERE name = $1 AND disabled_at IS NULL
-RETURNING id, name, role, created_at, disabled_at, token_rotated_at
+RETURNING id, name, role, created_at, disabled_at, token_rotated_at, token_expires_at
 
 -- name: rotate-token
-UPDATE users SET token_hash = $2, token_rotated_at = now() WHERE name = $1 AND disabled_at IS NULL
-RETURNING id, name, role, created_at, disabled_at, token_rotated_at
+UPDATE users SET token_hash = $2, token_rotated_at = now(), token_expires_at = $3 WHERE name = $1 AND disabled_at IS NULL
+RETURNING id, name, role, created_at, disabled_at, token_rotated_at, token_expires_at
 
 -- name: suppressions-create-staging
 CREATE TEMP TABLE import_suppressions (channel text NOT NULL, value text NOT NULL) ON COMMIT DROP

@@ -18,7 +18,7 @@ FROM users u
 WHERE s.id_hash = $1 AND u.id = s.user_id
   AND u.disabled_at IS NULL AND u.token_rotated_at <= s.created_at
   AND s.expires_at > now() AND s.last_seen > now() - make_interval(secs => $2)
-RETURNING u.id, u.name, u.role, u.created_at, u.disabled_at, u.token_rotated_at, s.csrf_token
+RETURNING u.id, u.name, u.role, u.created_at, u.disabled_at, u.token_rotated_at, u.token_expires_at, s.csrf_token
 
 -- name: delete-session
 DELETE FROM sessions WHERE id_hash = $1
