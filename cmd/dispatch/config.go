@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/mail"
@@ -31,6 +32,8 @@ type config struct {
 	PublicURL    string
 	HTTPAddr     string
 	PublicAddr   string
+	// TLSCert and TLSKey are the staff listener's certificate and key files; "": plain HTTP.
+	TLSCert, TLSKey string
 	// TokenLifetime is DISPATCH_TOKEN_LIFETIME.
 	TokenLifetime time.Duration
 	// PreviousSecrets are the secrets DISPATCH_SECRET replaced, still verifying links.
@@ -190,6 +193,22 @@ var settings = []setting{
 				return fmt.Errorf("%q is not a lifetime of an hour or more, like 90d", v)
 			}
 			c.TokenLifetime = time.Duration(d)
+			return nil
+		}},
+	{"DISPATCH_TLS_CERT", "", "", "PEM certificate (chain) of the staff listener: with DISPATCH_TLS_KEY it serves HTTPS",
+		func(c *config, v string) error { c.TLSCert = v; return nil }},
+	{"DISPATCH_TLS_KEY", "", "", "PEM private key of DISPATCH_TLS_CERT",
+		func(c *config, v string) error {
+			c.TLSKey = v
+			if (c.TLSCert == "") != (v == "") {
+				return fmt.Errorf("give both DISPATCH_TLS_CERT and DISPATCH_TLS_KEY, or neither")
+			}
+			if v == "" {
+				return nil
+			}
+			if _, err := tls.LoadX509KeyPair(c.TLSCert, v); err != nil {
+				return fmt.Errorf("cannot load the certificate and key: %v", err)
+			}
 			return nil
 		}},
 	{"DISPATCH_TIMEZONE", "timezone", "Europe/Helsinki", "time zone of schedules and quiet hours",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -146,6 +147,16 @@ func (a *app) serve(staff, public net.Listener, limits serveTimeouts) error {
 			IdleTimeout: limits.idle, MaxHeaderBytes: maxHeaderBytes},
 	}
 	listeners := []net.Listener{netutil.LimitListener(staff, staffMaxConns), netutil.LimitListener(public, publicMaxConns)}
+	if a.cfg.TLSCert != "" {
+		// The staff listener carries tokens and sessions: with a certificate it serves HTTPS only
+		// (session cookies are then Secure and pages send Strict-Transport-Security).
+		cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("DISPATCH_TLS_CERT: %w", err)
+		}
+		servers[0].TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		listeners[0] = tls.NewListener(listeners[0], servers[0].TLSConfig)
+	}
 	errc := make(chan error, len(servers))
 	for i, hs := range servers {
 		go func() { errc <- hs.Serve(listeners[i]) }()
