@@ -122,11 +122,7 @@ channel in every language before the campaign is stored.`,
 		Short: "Schedule a campaign: at --at, else its schedule (at or cron), else now; a finished one only with --again",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			id, err := campaignID(argv[0])
-			if err != nil {
-				return err
-			}
-			svc, actor, err := a.operatorService()
+			svc, actor, id, err := a.campaignOperator(argv[0])
 			if err != nil {
 				return err
 			}
@@ -154,11 +150,7 @@ channel in every language before the campaign is stored.`,
 			Short: short,
 			Args:  args(1, "ID"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
-				id, err := campaignID(argv[0])
-				if err != nil {
-					return err
-				}
-				svc, actor, err := a.operatorService()
+				svc, actor, id, err := a.campaignOperator(argv[0])
 				if err != nil {
 					return err
 				}
@@ -182,11 +174,7 @@ channel in every language before the campaign is stored.`,
 		Short: "Progress of the campaign's latest run (or run N) per channel (--watch: live until it ends)",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			id, err := campaignID(argv[0])
-			if err != nil {
-				return err
-			}
-			svc, actor, err := a.operatorService()
+			svc, actor, id, err := a.campaignOperator(argv[0])
 			if err != nil {
 				return err
 			}
@@ -220,11 +208,7 @@ channel in every language before the campaign is stored.`,
 		Short: "The campaign's runs, newest first: when, state, sent and failed",
 		Args:  args(1, "ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			id, err := campaignID(argv[0])
-			if err != nil {
-				return err
-			}
-			svc, actor, err := a.operatorService()
+			svc, actor, id, err := a.campaignOperator(argv[0])
 			if err != nil {
 				return err
 			}
@@ -255,15 +239,22 @@ channel in every language before the campaign is stored.`,
 
 // loadCampaign reads the campaign that the command line's ID names.
 func (a *app) loadCampaign(arg string) (campaigns.Campaign, error) {
-	id, err := campaignID(arg)
-	if err != nil {
-		return campaigns.Campaign{}, err
-	}
-	svc, actor, err := a.operatorService()
+	svc, actor, id, err := a.campaignOperator(arg)
 	if err != nil {
 		return campaigns.Campaign{}, err
 	}
 	return svc.Campaign(a.ctx, actor, id)
+}
+
+// campaignOperator reads the campaign id of the command line (a usage error when it is not one) and
+// returns it with the service and the acting user of a command an operator may run.
+func (a *app) campaignOperator(arg string) (*service.Service, campaigns.User, int64, error) {
+	id, err := campaignID(arg)
+	if err != nil {
+		return nil, campaigns.User{}, 0, err
+	}
+	svc, actor, err := a.operatorService()
+	return svc, actor, id, err
 }
 
 // operatorService returns the service and the acting user of a command an operator may run.
