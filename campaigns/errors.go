@@ -17,6 +17,11 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrForbidden means the acting user may not do this.
 	ErrForbidden = errors.New("forbidden")
+	// ErrNoRegisterKey means a change needs the key of the register's keyed hashes (the
+	// suppression list, erased members) and the process was given none.
+	ErrNoRegisterKey = errors.New("DISPATCH_SUPPRESSION_KEY is not set: it is the key of the suppression list's hashes, needed to add to the list, import or erase members")
+	// ErrRegisterKeyMismatch means the key given is not the one the register's hashes were made with.
+	ErrRegisterKeyMismatch = errors.New("DISPATCH_SUPPRESSION_KEY is not the key this register's suppression list was made with (its fingerprint differs): set the original key; with another one no address would match the list")
 )
 
 // kindError carries a human message and a kind; its Error() is the message alone, so that the

@@ -87,6 +87,7 @@ func TestTwoSchedulersStartOneRun(t *testing.T) {
 		s, err := postgres.Open(ctx, url)
 		pgtest.Must(t, "open", err)
 		t.Cleanup(func() { s.Close() })
+		s.SetRegisterKey(pgtest.RegisterKey)
 		stores = append(stores, s)
 	}
 	_, err := stores[0].Migrate(ctx)

@@ -53,6 +53,8 @@ func main() {
 	store, err := postgres.Open(ctx, fmt.Sprintf("postgres://postgres@127.0.0.1:5432/%s?sslmode=disable", *dbName))
 	check(err)
 	defer store.Close()
+	// The bench's register is its own: any fixed key serves.
+	store.SetRegisterKey([]byte("bench register key, not a secret"))
 	_, err = store.Migrate(ctx)
 	check(err)
 	rdb := redis.NewClient(&redis.Options{Addr: *redisAddr, DB: *redisDB})

@@ -23,7 +23,11 @@ import (
 // The audit entry a is written in the same transaction, with the counts added to its details.
 func (s *Store) ImportMembers(ctx context.Context, read campaigns.Rows[campaigns.MemberRow], source campaigns.ConsentSource, a campaigns.Audit) (campaigns.ImportResult, error) {
 	var res campaigns.ImportResult
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	key, err := s.registerKey(ctx)
+	if err != nil {
+		return res, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("import-create-staging")); err != nil {
 			return fmt.Errorf("import members: %w", err)
 		}
@@ -57,7 +61,7 @@ func (s *Store) ImportMembers(ctx context.Context, read campaigns.Rows[campaigns
 			Line     int       `db:"line"`
 			ErasedAt time.Time `db:"erased_at"`
 		}
-		if err := tx.SelectContext(ctx, &erased, s.q("import-drop-erased")); err != nil {
+		if err := tx.SelectContext(ctx, &erased, s.q("import-drop-erased"), key.ipad, key.opad); err != nil {
 			return fmt.Errorf("import members: erased: %w", err)
 		}
 		for _, e := range erased {
@@ -72,10 +76,10 @@ func (s *Store) ImportMembers(ctx context.Context, read campaigns.Rows[campaigns
 		if _, err := tx.ExecContext(ctx, s.q("import-audit-changes"), a.Actor, source, a.Details["file"]); err != nil {
 			return fmt.Errorf("import members: audit changes: %w", err)
 		}
-		if err := tx.SelectContext(ctx, &updated, s.q("import-update-members")); err != nil {
+		if err := tx.SelectContext(ctx, &updated, s.q("import-update-members"), key.ipad, key.opad); err != nil {
 			return fmt.Errorf("import members: update: %w", err)
 		}
-		if err := tx.SelectContext(ctx, &inserted, s.q("import-insert-members")); err != nil {
+		if err := tx.SelectContext(ctx, &inserted, s.q("import-insert-members"), key.ipad, key.opad); err != nil {
 			return fmt.Errorf("import members: insert: %w", err)
 		}
 		if err := tx.SelectContext(ctx, &consented, s.q("import-consents"), source, a.Actor); err != nil {
@@ -203,9 +207,13 @@ func (s *Store) ExportMember(ctx context.Context, externalID string, a campaigns
 // writing the audit entry a in the same transaction. An external id that was never erased is
 // ErrNotFound.
 func (s *Store) ReadmitMember(ctx context.Context, externalID string, a campaigns.Audit) error {
+	key, err := s.registerKey(ctx)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var at time.Time
-		err := tx.GetContext(ctx, &at, s.q("readmit-member"), externalID)
+		err := tx.GetContext(ctx, &at, s.q("readmit-member"), externalID, key.ipad, key.opad)
 		if errors.Is(err, sql.ErrNoRows) {
 			return campaigns.Errorf(campaigns.ErrNotFound, "no erased member with external id %q", externalID)
 		}
@@ -223,7 +231,11 @@ func (s *Store) ReadmitMember(ctx context.Context, externalID string, a campaign
 // The audit entry a is written by internal id. It returns the internal id, or ErrNotFound.
 func (s *Store) EraseMember(ctx context.Context, externalID string, a campaigns.Audit) (int64, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	key, err := s.registerKey(ctx)
+	if err != nil {
+		return 0, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		if id, err = s.memberID(ctx, tx, externalID); err != nil {
 			return err
@@ -231,7 +243,7 @@ func (s *Store) EraseMember(ctx context.Context, externalID string, a campaigns.
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM members WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("erase-remember"), id); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q("erase-remember"), id, key.ipad, key.opad); err != nil {
 			return fmt.Errorf("erase member %d: remember: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q("erase-suppress"), id); err != nil {

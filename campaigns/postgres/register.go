@@ -277,6 +277,10 @@ func (s *Store) ConsentHistory(ctx context.Context, memberID int64) ([]campaigns
 // in one transaction, and writes an audit entry. It returns how many rows were read, the rejected
 // rows, and an error when the file cannot be trusted (then nothing is added).
 func (s *Store) ImportSuppressions(ctx context.Context, read campaigns.Rows[campaigns.SuppressionRow], reason campaigns.SuppressionReason, a campaigns.Audit) (res campaigns.AddResult, err error) {
+	key, err := s.registerKey(ctx)
+	if err != nil {
+		return res, err
+	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("suppressions-create-staging")); err != nil {
 			return err
@@ -297,7 +301,7 @@ func (s *Store) ImportSuppressions(ctx context.Context, read campaigns.Rows[camp
 			return fmt.Errorf("copy suppressions: %w", err)
 		}
 		stmt.Close()
-		r, err := tx.ExecContext(ctx, s.q("suppressions-merge"), reason)
+		r, err := tx.ExecContext(ctx, s.q("suppressions-merge"), reason, key.ipad, key.opad)
 		if err != nil {
 			return fmt.Errorf("merge suppressions: %w", err)
 		}

@@ -23,9 +23,16 @@ func (s *Store) SeedMembers(ctx context.Context, n int, src campaigns.MemberSour
 	var p campaigns.NewMember
 	src()(&p)
 	first := p.ExternalID
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	key, err := s.registerKey(ctx)
+	if err != nil {
+		return res, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("seed-lock")); err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("seed-create-staging")); err != nil {
+			return fmt.Errorf("seed: %w", err)
 		}
 		if _, err := s.memberID(ctx, tx, first); err == nil {
 			return campaigns.Errorf(campaigns.ErrConflict, "the register already holds seeded member %s: seed into an empty register", first)
@@ -57,7 +64,6 @@ func (s *Store) SeedMembers(ctx context.Context, n int, src campaigns.MemberSour
 			}
 			return count, nil
 		}
-		var err error
 		mobile := true
 		res.Members, err = rows("seed-copy-members", func(stmt *sql.Stmt, id int64, p *campaigns.NewMember) (int, error) {
 			// The generator writes only mobile numbers (demodata's tests check it with
@@ -72,6 +78,9 @@ func (s *Store) SeedMembers(ctx context.Context, n int, src campaigns.MemberSour
 		})
 		if err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("seed-insert-members"), key.ipad, key.opad); err != nil {
+			return fmt.Errorf("seed: members: %w", err)
 		}
 		res.Consents, err = rows("seed-copy-consents", func(stmt *sql.Stmt, id int64, p *campaigns.NewMember) (int, error) {
 			k := 0

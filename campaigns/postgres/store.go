@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -27,6 +28,10 @@ type Store struct {
 	db       *sqlx.DB
 	queries  map[string]string
 	prepared sync.Map // query name -> *sqlx.Stmt
+	// key is the adopted register key; pendingKey the one SetRegisterKey gave, adopted on first use.
+	key        atomic.Pointer[registerKey]
+	keyMu      sync.Mutex
+	pendingKey []byte
 }
 
 // Open connects to the database at url (a postgres:// URL or a lib/pq key=value string) and checks

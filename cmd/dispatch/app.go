@@ -161,8 +161,17 @@ func (a *app) openStore() (store, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.useKey(s)
 	a.store = s
 	return s, nil
+}
+
+// useKey gives the store DISPATCH_SUPPRESSION_KEY when it is set; the store checks it against the
+// register at the first change that needs it (or at once, through AdoptRegisterKey).
+func (a *app) useKey(s store) {
+	if a.cfg.SuppressionKey != "" {
+		s.SetRegisterKey([]byte(a.cfg.SuppressionKey))
+	}
 }
 
 // openStoreWith connects with a PostgreSQL run-time parameter set for every connection of the pool.
@@ -171,6 +180,7 @@ func (a *app) openStoreWith(param, value string) (store, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.useKey(s)
 	a.store = s
 	return s, nil
 }
@@ -305,6 +315,10 @@ func (a *app) migrateCommand() *cobra.Command {
 			}
 			for _, m := range applied {
 				fmt.Fprintln(a.stdout, "applied", m)
+			}
+			// With a key, the register's hashes are keyed now rather than at the first import.
+			if a.cfg.SuppressionKey != "" {
+				return s.AdoptRegisterKey(a.ctx)
 			}
 			return nil
 		},

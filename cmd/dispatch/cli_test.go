@@ -22,7 +22,8 @@ type cli struct {
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
-	c := &cli{t: t, env: map[string]string{"DISPATCH_DATABASE_URL": pgtest.SchemaURL(t)}}
+	c := &cli{t: t, env: map[string]string{"DISPATCH_DATABASE_URL": pgtest.SchemaURL(t),
+		"DISPATCH_SUPPRESSION_KEY": string(pgtest.RegisterKey)}}
 	if _, errOut, code := c.run("migrate"); code != 0 {
 		t.Fatalf("migrate: exit %d: %s", code, errOut)
 	}
@@ -76,17 +77,18 @@ const memberHeader = "external_id,first_name,last_name,email,phone,street,postal
 func TestConfigErrorsNameTheVariable(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		"DISPATCH_DATABASE_URL":   "mysql://x",
-		"DISPATCH_REDIS_URL":      "localhost:6379",
-		"DISPATCH_SMTP_URL":       "smtp://h:25?starttls=maybe",
-		"DISPATCH_MAIL_FROM":      "not an address",
-		"DISPATCH_SMS_URL":        "carrier-pigeon://",
-		"DISPATCH_PUBLIC_URL":     "ftp://x",
-		"DISPATCH_HTTP_ADDR":      "8080",
-		"DISPATCH_TIMEZONE":       "Europe/Atlantis",
-		"DISPATCH_EMAIL_RATE":     "fast",
-		"DISPATCH_SECRET":         "short",
-		"DISPATCH_TOKEN_LIFETIME": "1m",
+		"DISPATCH_DATABASE_URL":    "mysql://x",
+		"DISPATCH_REDIS_URL":       "localhost:6379",
+		"DISPATCH_SMTP_URL":        "smtp://h:25?starttls=maybe",
+		"DISPATCH_MAIL_FROM":       "not an address",
+		"DISPATCH_SMS_URL":         "carrier-pigeon://",
+		"DISPATCH_PUBLIC_URL":      "ftp://x",
+		"DISPATCH_HTTP_ADDR":       "8080",
+		"DISPATCH_TIMEZONE":        "Europe/Atlantis",
+		"DISPATCH_EMAIL_RATE":      "fast",
+		"DISPATCH_SECRET":          "short",
+		"DISPATCH_SUPPRESSION_KEY": "0000000000000000",
+		"DISPATCH_TOKEN_LIFETIME":  "1m",
 	}
 	for _, weak := range []string{"                ", "aaaaaaaaaaaaaaaaaaaaaaaa", " 0123456789abcdef0123"} {
 		c := &cli{t: t, env: map[string]string{"DISPATCH_SECRET": weak}}
@@ -117,6 +119,39 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	}
 	if _, _, code := c.run("no-such-command"); code != 2 {
 		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}
+
+// TestSuppressionKeyRequired: the key of the suppression list's hashes is not in the database, so a
+// process without it cannot add to the list (an import, an erasure) and serve does not start; one
+// with another key than the register's is refused before it writes a hash that would never match.
+func TestSuppressionKeyRequired(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.must("users", "add", "pia", "--role", "admin")
+	c.env["DISPATCH_USER"] = "pia"
+	file := filepath.Join(t.TempDir(), "m.csv")
+	if err := os.WriteFile(file, []byte("external_id,first_name,last_name,email,phone,street,postal_code,city,country,language,email_consent,sms_consent,postal_objection\n"+
+		"M1,Maija,Aho,m1@example.com,,Katu 1,00100,HELSINKI,FI,fi,yes,,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.must("members", "import", file)
+
+	noKey := &cli{t: t, env: map[string]string{"DISPATCH_DATABASE_URL": c.env["DISPATCH_DATABASE_URL"], "DISPATCH_USER": "pia"}}
+	if _, errOut, code := noKey.run("members", "erase", "M1", "--yes"); code == 0 || !strings.Contains(errOut, "DISPATCH_SUPPRESSION_KEY is not set") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("erase without the key: exit %d, %q", code, errOut)
+	}
+	noKey.env["DISPATCH_SECRET"] = "e2e-secret-0123456789abcdef"
+	if _, errOut, code := noKey.run("serve"); code != 2 || !strings.HasPrefix(errOut, "dispatch: DISPATCH_SUPPRESSION_KEY: required by serve") {
+		t.Errorf("serve without the key: exit %d, %q", code, errOut)
+	}
+	other := &cli{t: t, env: map[string]string{"DISPATCH_DATABASE_URL": c.env["DISPATCH_DATABASE_URL"], "DISPATCH_USER": "pia",
+		"DISPATCH_SUPPRESSION_KEY": "another-key-0123456789abcdef"}}
+	if _, errOut, code := other.run("members", "erase", "M1", "--yes"); code == 0 || !strings.Contains(errOut, "is not the key this register's suppression list was made with") {
+		t.Errorf("erase with another key: exit %d, %q", code, errOut)
+	}
+	if out := c.must("members", "export", "M1"); !strings.Contains(out, "m1@example.com") {
+		t.Errorf("M1 was erased by a process with the wrong key: %s", out)
 	}
 }
 

@@ -39,11 +39,13 @@ type config struct {
 	// PreviousSecrets are the secrets DISPATCH_SECRET replaced, still verifying links.
 	PreviousSecrets [][]byte
 	Secret          string
-	Timezone        *time.Location
-	TemplateDir     string
-	EmailRate       rate
-	SMSRate         rate
-	User            string
+	// SuppressionKey is DISPATCH_SUPPRESSION_KEY, the key of the register's keyed hashes.
+	SuppressionKey string
+	Timezone       *time.Location
+	TemplateDir    string
+	EmailRate      rate
+	SMSRate        rate
+	User           string
 	// QuietHours is when no marketing SMS is sent.
 	QuietHours campaigns.QuietHours
 	// UnsubscribeMailto is the address of the mailto: List-Unsubscribe; empty: https only.
@@ -171,6 +173,14 @@ var settings = []setting{
 				return err
 			}
 			c.Secret = v
+			return nil
+		}},
+	{"DISPATCH_SUPPRESSION_KEY", "", "", "key of the suppression list's hashes (and of erased members' ids); required by serve and by imports, erasures and seeding; never change it",
+		func(c *config, v string) error {
+			if err := checkSecret(v); err != nil {
+				return err
+			}
+			c.SuppressionKey = v
 			return nil
 		}},
 	{"DISPATCH_SECRET_PREVIOUS", "", "", "secrets DISPATCH_SECRET replaced, comma-separated: links they signed keep working",

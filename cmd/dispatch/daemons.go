@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -9,13 +10,15 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/scheduler"
 )
 
-// redisOpt turns DISPATCH_REDIS_URL into asynq's connection options.
+// redisOpt turns DISPATCH_REDIS_URL into asynq's connection options. rediss:// is TLS 1.2 or later,
+// the server's certificate checked against the system's roots for the URL's host name.
 func redisOpt(raw string) (asynq.RedisClientOpt, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -29,7 +32,16 @@ func redisOpt(raw string) (asynq.RedisClientOpt, error) {
 	if db := strings.Trim(u.Path, "/"); db != "" {
 		opt.DB, _ = strconv.Atoi(db)
 	}
+	if u.Scheme == "rediss" {
+		opt.TLSConfig = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
+	}
 	return opt, nil
+}
+
+// goRedisOptions are the options of dispatch's own go-redis clients (rate limits, message counters,
+// the reach check) for the server asynq's opt names, TLS included.
+func goRedisOptions(opt asynq.RedisClientOpt) *redis.Options {
+	return &redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB, TLSConfig: opt.TLSConfig}
 }
 
 // requireSecret is the check of the daemons and the server, which sign or verify links.

@@ -62,7 +62,7 @@ func (a *app) demo(members int, out string, serve bool) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	secretPath := filepath.Join(out, "secret")
+	secretPath, keyPath := filepath.Join(out, "secret"), filepath.Join(out, "suppression-key")
 	if a.cfg.Secret == "" {
 		secret, err := demoSecret(secretPath)
 		if err != nil {
@@ -70,6 +70,14 @@ func (a *app) demo(members int, out string, serve bool) error {
 		}
 		a.cfg.Secret = secret
 	}
+	if a.cfg.SuppressionKey == "" {
+		key, err := demoSecret(keyPath)
+		if err != nil {
+			return err
+		}
+		a.cfg.SuppressionKey = key
+	}
+	serveHint := fmt.Sprintf("DISPATCH_SECRET=$(cat %s) DISPATCH_SUPPRESSION_KEY=$(cat %s) %s serve", secretPath, keyPath, progName())
 	// The demo serves its own links (the public listener: unsubscribe pages) and the staff listener
 	// (API, dashboard) while it runs, so that a link in a demo email works when opened: it listens
 	// before anything is sent, and the links point there. A port in use gives way to a free one.
@@ -102,6 +110,12 @@ func (a *app) demo(members int, out string, serve bool) error {
 		return err
 	}
 	if _, err := s.Migrate(a.ctx); err != nil {
+		return err
+	}
+	if err := s.AdoptRegisterKey(a.ctx); errors.Is(err, campaigns.ErrRegisterKeyMismatch) {
+		return fmt.Errorf("the register in DISPATCH_DATABASE_URL was made with another suppression key than %s: "+
+			"run the demo with the output folder of that run (--out) or on another database", keyPath)
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintln(a.stdout, "schema ready")
@@ -203,17 +217,18 @@ func (a *app) demo(members int, out string, serve bool) error {
 	fmt.Fprintf(w, "  %s audit list\twhat was done, and by whom\n", prog)
 	w.Flush()
 	if !serve {
-		fmt.Fprintf(a.stdout, "\nThe unsubscribe links in the demo's emails work while the demo's secret is used:\n  DISPATCH_SECRET=$(cat %s) %s serve\n", secretPath, prog)
+		fmt.Fprintf(a.stdout, "\nThe unsubscribe links in the demo's emails work while the demo's secret is used:\n  %s\n", serveHint)
 		return nil
 	}
 	fmt.Fprintf(a.stdout, "\nThe unsubscribe links in the demo's emails work while the demo runs: it serves them at %s\n"+
-		"(afterwards: DISPATCH_SECRET=$(cat %s) %s serve). Press Ctrl-C to stop.\n", a.cfg.PublicURL, secretPath, prog)
+		"(afterwards: %s). Press Ctrl-C to stop.\n", a.cfg.PublicURL, serveHint)
 	<-a.ctx.Done()
 	return nil
 }
 
-// demoSecret returns the demo's DISPATCH_SECRET, kept in path (mode 0600) so that the links of
-// every demo run on this output folder keep working; the first run draws it.
+// demoSecret returns one of the demo's keys (DISPATCH_SECRET, DISPATCH_SUPPRESSION_KEY), kept in
+// path (mode 0600) so that every demo run on this output folder uses the same (its links keep
+// working, its register's hashes keep matching); the first run draws it.
 func demoSecret(path string) (string, error) {
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
 		return strings.TrimSpace(string(b)), nil

@@ -32,6 +32,8 @@ type store interface {
 	api.Store
 	api.HookStore
 	Migrate(ctx context.Context) ([]string, error)
+	SetRegisterKey(key []byte)
+	AdoptRegisterKey(ctx context.Context) error
 	Close() error
 }
 

@@ -110,8 +110,9 @@ func (a *app) checkRedis() error {
 	}
 	conn.Close()
 	// Then PING, which also checks the password and the database number.
-	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB,
-		MaxRetries: -1, PoolSize: 1})
+	ro := goRedisOptions(opt)
+	ro.MaxRetries, ro.PoolSize = -1, 1
+	rdb := redis.NewClient(ro)
 	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fail(err)

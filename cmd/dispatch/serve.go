@@ -34,6 +34,9 @@ func (a *app) serveCommand() *cobra.Command {
 			if err := a.requireSecret(); err != nil {
 				return err
 			}
+			if a.cfg.SuppressionKey == "" {
+				return usagef("DISPATCH_SUPPRESSION_KEY: required by serve, which imports and erases members (at least 16 characters, e.g. openssl rand -hex 32; keep it for the life of the register)")
+			}
 			if err := a.startDaemon(); err != nil {
 				return err
 			}
@@ -104,13 +107,17 @@ func (a *app) serve(staff, public net.Listener, limits serveTimeouts) error {
 	if err != nil {
 		return err
 	}
+	// A key that does not match the register stops the server now, not at the first erasure.
+	if err := s.AdoptRegisterKey(a.ctx); err != nil {
+		return err
+	}
 	opt, err := redisOpt(a.cfg.RedisURL)
 	if err != nil {
 		return err
 	}
 	inspector := asynq.NewInspector(opt)
 	defer inspector.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB})
+	rdb := redis.NewClient(goRedisOptions(opt))
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector), worker.NewMessagesCollector(rdb),

@@ -41,10 +41,11 @@ func TestDaemonsStopAtOnceWhenPostgresOrRedisIsUnreachable(t *testing.T) {
 			t.Run(daemon+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
 				c := &cli{t: t, env: map[string]string{
-					"DISPATCH_DATABASE_URL": tc.db,
-					"DISPATCH_REDIS_URL":    tc.redis,
-					"DISPATCH_SECRET":       startupSecret,
-					"DISPATCH_HTTP_ADDR":    "127.0.0.1:0",
+					"DISPATCH_DATABASE_URL":    tc.db,
+					"DISPATCH_REDIS_URL":       tc.redis,
+					"DISPATCH_SECRET":          startupSecret,
+					"DISPATCH_SUPPRESSION_KEY": startupSecret,
+					"DISPATCH_HTTP_ADDR":       "127.0.0.1:0",
 				}}
 				// A daemon that does not check would run on, retrying: the test stops it after 20 s.
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -112,7 +112,7 @@ func (a *app) runWorker(ctx context.Context, s worker.Store, o workerOptions) er
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB})
+	rdb := redis.NewClient(goRedisOptions(opt))
 	defer rdb.Close()
 	limiter := worker.NewRedisLimiter(rdb, map[campaigns.Channel]worker.Rate{
 		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},

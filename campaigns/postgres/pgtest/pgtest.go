@@ -89,7 +89,11 @@ func SchemaURL(t testing.TB) string {
 	return u.String()
 }
 
-// New returns a store on a new, migrated schema of its own. It is closed when the test ends.
+// RegisterKey is the key of the keyed hashes that New gives its stores.
+var RegisterKey = []byte("pgtest register key, not a secret")
+
+// New returns a store on a new, migrated schema of its own, with RegisterKey adopted. It is closed
+// when the test ends.
 func New(t testing.TB) *postgres.Store {
 	t.Helper()
 	ctx := context.Background()
@@ -99,6 +103,10 @@ func New(t testing.TB) *postgres.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	s.SetRegisterKey(RegisterKey)
+	if err := s.AdoptRegisterKey(ctx); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	return s

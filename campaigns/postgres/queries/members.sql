@@ -41,7 +41,12 @@ UPDATE members m SET
   language          = coalesce(i.language, m.language),
   address_protected = coalesce(i.address_protected, m.address_protected),
   deceased          = coalesce(i.deceased, m.deceased),
-  updated_at        = now()
+  updated_at        = now(),
+  -- The comparison keys of the new values ($1, $2: the register key's pads; see 0010).
+  email_key         = register_key($1, $2, 'email', coalesce(i.email, m.email)),
+  phone_key         = register_key($1, $2, 'sms', coalesce(i.phone, m.phone)),
+  postal_key        = register_key($1, $2, 'postal', coalesce(i.last_name, m.last_name) || '|' ||
+                                   coalesce(i.street, m.street) || '|' || coalesce(i.postal_code, m.postal_code))
 FROM import_members i
 WHERE m.external_id = i.external_id
   AND (coalesce(i.first_name, m.first_name), coalesce(i.last_name, m.last_name),
@@ -56,11 +61,14 @@ WHERE m.external_id = i.external_id
 RETURNING m.id
 
 -- name: import-insert-members
+-- $1, $2: the register key's pads, for the comparison keys (see 0010).
 INSERT INTO members (external_id, first_name, last_name, email, phone, phone_sms, street, postal_code,
-                     city, country, language, address_protected, deceased)
+                     city, country, language, address_protected, deceased, email_key, phone_key, postal_key)
 SELECT external_id, coalesce(first_name, ''), coalesce(last_name, ''), email, phone, phone_sms,
        coalesce(street, ''), coalesce(postal_code, ''), coalesce(city, ''), coalesce(country, 'FI'),
-       coalesce(language, 'fi'), coalesce(address_protected, false), coalesce(deceased, false)
+       coalesce(language, 'fi'), coalesce(address_protected, false), coalesce(deceased, false),
+       register_key($1, $2, 'email', email), register_key($1, $2, 'sms', phone),
+       register_key($1, $2, 'postal', coalesce(last_name, '') || '|' || coalesce(street, '') || '|' || coalesce(postal_code, ''))
 FROM import_members
 ORDER BY line
 ON CONFLICT (external_id) DO NOTHING
@@ -135,9 +143,10 @@ WHERE m.id = $1 AND v.key IS NOT NULL
 ON CONFLICT (channel, key) DO NOTHING
 
 -- name: erase-remember
--- The erased member's external id, as a key: a later import of it is refused (erased_members).
+-- The erased member's external id, as a keyed hash ($2, $3: the register key's pads): a later import
+-- of it is refused (erased_members).
 INSERT INTO erased_members (key)
-SELECT suppression_key('external_id', external_id) FROM members WHERE id = $1
+SELECT register_key($2, $3, 'external_id', external_id) FROM members WHERE id = $1
 ON CONFLICT (key) DO UPDATE SET erased_at = now()
 
 -- name: import-drop-erased
@@ -145,12 +154,12 @@ ON CONFLICT (key) DO UPDATE SET erased_at = now()
 -- reported: an erasure holds until `dispatch members readmit`.
 DELETE FROM import_members i
 USING erased_members e
-WHERE e.key = suppression_key('external_id', i.external_id)
+WHERE e.key = register_key($1, $2, 'external_id', i.external_id)
   AND NOT EXISTS (SELECT 1 FROM members m WHERE m.external_id = i.external_id)
 RETURNING i.line, e.erased_at
 
 -- name: readmit-member
-DELETE FROM erased_members WHERE key = suppression_key('external_id', $1)
+DELETE FROM erased_members WHERE key = register_key($2, $3, 'external_id', $1)
 RETURNING erased_at
 
 -- name: erase-deliveries

@@ -50,8 +50,9 @@ RETURNING id, name, role, created_at, disabled_at, token_rotated_at, token_expir
 CREATE TEMP TABLE import_suppressions (channel text NOT NULL, value text NOT NULL) ON COMMIT DROP
 
 -- name: suppressions-merge
+-- $2, $3: the register key's pads (see 0010).
 INSERT INTO suppressions (channel, key, reason)
-SELECT DISTINCT channel, suppression_key(channel, value), $1 FROM import_suppressions
+SELECT DISTINCT channel, register_key($2, $3, channel, value), $1 FROM import_suppressions
 ON CONFLICT (channel, key) DO NOTHING
 
 -- name: purchases-create-staging
@@ -85,3 +86,23 @@ SELECT m.id, $2, 'withdrawn', $3 FROM members m
 LEFT JOIN current_consents c ON c.member_id = m.id AND c.channel = $2
 WHERE m.id = $1 AND c.status IS DISTINCT FROM 'withdrawn'
 RETURNING id
+
+-- name: register-key-fingerprint
+SELECT fingerprint FROM register_key
+
+-- name: register-key-lock
+LOCK TABLE members, suppressions, erased_members, register_key IN EXCLUSIVE MODE
+
+-- name: register-key-convert-suppressions
+-- Every key written before keyed hashes is an unkeyed digest; its keyed form is the HMAC of it.
+UPDATE suppressions SET key = register_hmac($1, $2, key)
+
+-- name: register-key-convert-erased
+UPDATE erased_members SET key = register_hmac($1, $2, key)
+
+-- name: register-key-convert-members
+UPDATE members SET email_key = register_hmac($1, $2, email_key), phone_key = register_hmac($1, $2, phone_key),
+                   postal_key = register_hmac($1, $2, postal_key)
+
+-- name: register-key-adopt
+INSERT INTO register_key (fingerprint) VALUES ($1)
