@@ -59,6 +59,9 @@ type Store interface {
 	DeleteSession(ctx context.Context, id string) error
 	AuditList(ctx context.Context, f campaigns.AuditFilter) ([]campaigns.AuditEntry, error)
 	Audit(ctx context.Context, a campaigns.Audit) error
+
+	AudienceStore
+	ResultsStore
 }
 
 // Config configures the use cases.
