@@ -65,6 +65,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Server, error) {
 	if cfg.Service != nil {
 		s.marketingRoutes(cfg.Service)
 		s.sessionRoutes(cfg.Service)
+		s.consoleRoutes(cfg.Service)
 	}
 	if cfg.Hooks != nil {
 		s.hookRoutes(cfg.Hooks)

@@ -7,8 +7,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
-	"fmt"
-	"html/template"
 	"log/slog"
 	"math"
 	"net"
@@ -28,9 +26,6 @@ import (
 
 //go:embed web
 var webFiles embed.FS
-
-// pages are the staff listener's own HTML pages (web/*.html).
-var pages = template.Must(template.ParseFS(webFiles, "web/*.html"))
 
 // Limits of signing in.
 const (
@@ -63,12 +58,6 @@ func (s *Server) sessionRoutes(svc *service.Service) {
 	s.mux.HandleFunc("GET /login", si.loginPage)
 	s.mux.HandleFunc("POST /login", si.login)
 	s.mux.Handle("POST /logout", s.requireSession(http.HandlerFunc(si.logout)))
-	s.mux.Handle("GET /{$}", s.requireSession(http.HandlerFunc(si.home)))
-	s.mux.HandleFunc("GET /assets/console.css", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		http.ServeFileFS(w, r, webFiles, "web/assets/console.css")
-	})
 }
 
 // loginForm is what the sign-in page shows.
@@ -96,7 +85,7 @@ func (si *signIn) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: nonce, Path: "/login", MaxAge: loginCookieMaxAge,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	f.CSRF = si.loginToken(nonce)
-	si.s.renderPage(w, r, status, "login.html", f)
+	si.s.renderPage(w, r, status, "login.html", "login.title", f)
 }
 
 // loginToken is the sign-in form's CSRF token for a browser's nonce: an HMAC of the nonce, so that
@@ -121,41 +110,40 @@ func (si *signIn) login(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostForm.Get("token"))
 	addr := clientIP(r)
 	form := loginForm{Next: safeNext(r.PostForm.Get("next")), Name: name}
-	refuse := func(status int, reason, shown string) {
+	refuse := func(status int, reason, shown string, args ...any) {
 		si.s.log.Warn("login failed", slog.String("user", loggableName(name)), slog.String("addr", addr), slog.String("reason", reason))
-		form.Error = shown
+		form.Error = translate(requestLang(r), shown, args...)
 		si.renderLogin(w, r, status, form)
 	}
 	if formErr != nil {
 		form.Name = ""
-		refuse(http.StatusBadRequest, "unreadable form", "The form could not be read. Please try again.")
+		refuse(http.StatusBadRequest, "unreadable form", "login.unreadable")
 		return
 	}
 	if reason := crossOrigin(r); reason != "" {
-		refuse(http.StatusForbidden, "cross-site form: "+reason, "This sign-in did not come from dispatch's own page. Please sign in here.")
+		refuse(http.StatusForbidden, "cross-site form: "+reason, "login.crosssite")
 		return
 	}
 	c, err := r.Cookie(loginCookie)
 	sent := r.PostForm.Get("csrf")
 	if err != nil || sent == "" || !hmac.Equal([]byte(sent), []byte(si.loginToken(c.Value))) {
-		refuse(http.StatusForbidden, "no valid CSRF token", "The sign-in page had expired. Please sign in again.")
+		refuse(http.StatusForbidden, "no valid CSRF token", "login.expired")
 		return
 	}
 	if wait := si.limits.retryAfter(name, addr); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		refuse(http.StatusTooManyRequests, "too many failed logins",
-			fmt.Sprintf("Too many failed sign-ins. Try again in %d min.", int(math.Ceil(wait.Minutes()))))
+		refuse(http.StatusTooManyRequests, "too many failed logins", "login.toomany", int(math.Ceil(wait.Minutes())))
 		return
 	}
 	sess, err := si.svc.Login(r.Context(), name, token)
 	if errors.Is(err, campaigns.ErrNotFound) {
 		si.limits.fail(name, addr)
-		refuse(http.StatusUnauthorized, err.Error(), "Unknown user name or token.")
+		refuse(http.StatusUnauthorized, err.Error(), "login.unknown")
 		return
 	}
 	if err != nil {
 		si.s.log.Error("login", slog.String("addr", addr), "err", err)
-		si.s.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong", "Signing in failed. Try again in a moment.")
+		si.s.renderMessage(w, r, http.StatusInternalServerError, "err.title", "err.signinfailed")
 		return
 	}
 	si.limits.succeeded(name)
@@ -178,23 +166,13 @@ func (si *signIn) logout(w http.ResponseWriter, r *http.Request) {
 	sess, _ := sessionFrom(r.Context())
 	if err := si.svc.Logout(r.Context(), sess.ID); err != nil {
 		si.s.log.Error("logout", "err", err)
-		si.s.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong", "Signing out failed. Try again in a moment.")
+		si.s.renderMessage(w, r, http.StatusInternalServerError, "err.title", "err.signoutfailed")
 		return
 	}
 	http.SetCookie(w, newSessionCookie(r, "", -1))
 	si.s.log.Info("logout", slog.String("user", sess.User.Name))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-// home answers GET / for a signed-in user: who they are, where they may go, and sign-out.
-func (si *signIn) home(w http.ResponseWriter, r *http.Request) {
-	sess, _ := sessionFrom(r.Context())
-	si.s.renderPage(w, r, http.StatusOK, "home.html", struct {
-		User campaigns.User
-		CSRF string
-		Ops  bool
-	}{sess.User, sess.CSRF, si.s.cfg.Ops != nil && (sess.User.Role == campaigns.RoleOps || sess.User.Role == campaigns.RoleAdmin)})
 }
 
 // safeNext returns next when it is a path of this site to go to after signing in, and "/"
@@ -340,4 +318,19 @@ func (l *loginLimiter) recent(key string, now time.Time) []time.Time {
 		l.fails[key] = ts
 	}
 	return ts
+}
+
+func init() {
+	addMessages(map[string][2]string{
+		"login.title":      {"Sign in", "Kirjaudu sisään"},
+		"login.name":       {"User name", "Käyttäjätunnus"},
+		"login.token":      {"Token", "Tunniste"},
+		"login.submit":     {"Sign in", "Kirjaudu"},
+		"login.hint":       {"Your token is the one dispatch users add or dispatch users rotate showed you. A session ends after 30 minutes without use, and after 12 hours in any case.", "Tunnisteesi on se, jonka dispatch users add tai dispatch users rotate näytti. Istunto päättyy 30 minuutin käyttämättömyyden jälkeen ja joka tapauksessa 12 tunnin kuluttua."},
+		"login.unreadable": {"The form could not be read. Please try again.", "Lomaketta ei voitu lukea. Yritä uudelleen."},
+		"login.crosssite":  {"This sign-in did not come from dispatch's own page. Please sign in here.", "Kirjautuminen ei tullut dispatchin omalta sivulta. Kirjaudu tällä sivulla."},
+		"login.expired":    {"The sign-in page had expired. Please sign in again.", "Kirjautumissivu oli vanhentunut. Kirjaudu uudelleen."},
+		"login.unknown":    {"Unknown user name or token.", "Tuntematon käyttäjätunnus tai tunniste."},
+		"login.toomany":    {"Too many failed sign-ins. Try again in %d min.", "Liian monta epäonnistunutta kirjautumista. Yritä uudelleen %d minuutin kuluttua."},
+	})
 }

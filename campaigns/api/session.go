@@ -1,11 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -82,7 +80,7 @@ func (s *Server) sessionGate(next http.Handler, check csrfCheck, roles []campaig
 		sess, found, err := s.session(r)
 		if err != nil {
 			s.log.Error("look up session", slog.String("path", redactPath(r.URL.Path)), "err", err)
-			s.renderMessage(w, r, http.StatusInternalServerError, "Something went wrong", "The server could not check your sign-in. Try again in a moment.")
+			s.renderMessage(w, r, http.StatusInternalServerError, "err.title", "err.session")
 			return
 		}
 		if !found {
@@ -102,14 +100,12 @@ func (s *Server) sessionGate(next http.Handler, check csrfCheck, roles []campaig
 			if reason := csrfRefusal(r, sess.CSRF, check); reason != "" {
 				s.log.Warn("request refused: cross-site request forgery", slog.String("user", sess.User.Name),
 					slog.String("method", r.Method), slog.String("path", redactPath(r.URL.Path)), slog.String("reason", reason))
-				s.renderMessage(w, r, http.StatusForbidden, "Request refused",
-					"This request did not come from a page of dispatch, or the page had expired. Reload the page and try again.")
+				s.renderMessage(w, r, http.StatusForbidden, "err.refused", "err.csrf")
 				return
 			}
 		}
 		if len(roles) > 0 && sess.User.Role != campaigns.RoleAdmin && !slices.Contains(roles, sess.User.Role) {
-			s.renderMessage(w, r, http.StatusForbidden, "Not for your role",
-				fmt.Sprintf("You are signed in as %s (%s). This page is for the roles %s and admin.", sess.User.Name, sess.User.Role, joinRoles(roles)))
+			s.renderMessage(w, r, http.StatusForbidden, "err.forbidden", "err.rolepage", sess.User.Name, sess.User.Role, joinRoles(roles))
 			return
 		}
 		ctx := context.WithValue(r.Context(), userKey{}, sess.User)
@@ -253,28 +249,6 @@ func frameHeaders(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-}
-
-// renderPage writes the page template name with data and the status, with securityHeaders and
-// Cache-Control: no-store. A template that fails is logged and answered 500.
-func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		s.log.Error("render page", slog.String("page", name), "err", err)
-		buf.Reset()
-		status = http.StatusInternalServerError
-		buf.WriteString("<!DOCTYPE html><title>Error</title><p>Something went wrong.</p>\n")
-	}
-	securityHeaders(w, r)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
-// renderMessage answers with a page that says title and text (a refusal, an error).
-func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, status int, title, text string) {
-	s.renderPage(w, r, status, "message.html", struct{ Title, Text string }{title, text})
 }
 
 func joinRoles(roles []campaigns.Role) string {

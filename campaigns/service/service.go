@@ -229,3 +229,6 @@ func (s *Service) AuditLog(ctx context.Context, actor campaigns.User, f campaign
 	}
 	return es, err
 }
+
+// Timezone is DISPATCH_TIMEZONE, where the edges show times.
+func (s *Service) Timezone() *time.Location { return s.cfg.Timezone }

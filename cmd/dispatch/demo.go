@@ -220,10 +220,36 @@ func (a *app) demo(members int, out string, serve bool) error {
 		fmt.Fprintf(a.stdout, "\nThe unsubscribe links in the demo's emails work while the demo's secret is used:\n  %s\n", serveHint)
 		return nil
 	}
+	token, err := a.demoLogin(svc, demo, out)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if a.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(a.stdout, "\nThe console: %s://%s/\n  sign in as demo with the token %s (kept in %s)\n",
+		scheme, a.cfg.HTTPAddr, token, filepath.Join(out, "console-token"))
 	fmt.Fprintf(a.stdout, "\nThe unsubscribe links in the demo's emails work while the demo runs: it serves them at %s\n"+
 		"(afterwards: %s). Press Ctrl-C to stop.\n", a.cfg.PublicURL, serveHint)
 	<-a.ctx.Done()
 	return nil
+}
+
+// demoLogin gives the console a user for the demo: demo, an admin, with a new token on each run (the
+// previous one stops working), kept in out/console-token (mode 0600).
+func (a *app) demoLogin(svc *service.Service, demo campaigns.User, out string) (string, error) {
+	_, token, err := svc.AddUser(a.ctx, demo, demo.Name, campaigns.RoleAdmin)
+	if errors.Is(err, campaigns.ErrConflict) {
+		_, token, err = svc.RotateToken(a.ctx, demo, demo.Name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("demo: the console's user: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "console-token"), []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("demo: keep the console's token: %w", err)
+	}
+	return token, nil
 }
 
 // demoSecret returns one of the demo's keys (DISPATCH_SECRET, DISPATCH_SUPPRESSION_KEY), kept in

@@ -1,0 +1,3 @@
+package api
+
+func (c *console) resultsRoutes() {}
