@@ -29,9 +29,14 @@ var webFiles embed.FS
 
 // Limits of signing in.
 const (
-	// maxLoginFailures failed sign-ins for one user name, or from one address, within
-	// loginFailureWindow, and the next attempt is answered 429 without its token being checked.
+	// maxLoginFailures failed sign-ins from one address (an IPv6 /64), or for one user name from one
+	// address, within loginFailureWindow, and the next attempt from there is answered 429 without
+	// its token being checked. maxNameFailures failures for one user name from anywhere do the same
+	// for that name: a distributed guess is stopped too, while a stranger's five wrong tokens cannot
+	// lock a colleague out (the tokens are 256-bit random, so the address limit is what slows a
+	// guesser; the name limit is the alarm).
 	maxLoginFailures   = 5
+	maxNameFailures    = 50
 	loginFailureWindow = 15 * time.Minute
 	// maxLoginBody bounds the sign-in form's body.
 	maxLoginBody = 16 << 10
@@ -54,7 +59,7 @@ type signIn struct {
 func (s *Server) sessionRoutes(svc *service.Service) {
 	mac := hmac.New(sha256.New, s.cfg.Secret)
 	mac.Write([]byte("dispatch: sign-in form"))
-	si := &signIn{s: s, svc: svc, limits: newLoginLimiter(maxLoginFailures, loginFailureWindow), formKey: mac.Sum(nil)}
+	si := &signIn{s: s, svc: svc, limits: newLoginLimiter(maxLoginFailures, maxNameFailures, loginFailureWindow), formKey: mac.Sum(nil)}
 	s.mux.HandleFunc("GET /login", si.loginPage)
 	s.mux.HandleFunc("POST /login", si.login)
 	s.mux.Handle("POST /logout", s.requireSession(http.HandlerFunc(si.logout)))
@@ -146,7 +151,7 @@ func (si *signIn) login(w http.ResponseWriter, r *http.Request) {
 		si.s.renderMessage(w, r, http.StatusInternalServerError, "err.title", "err.signinfailed")
 		return
 	}
-	si.limits.succeeded(name)
+	si.limits.succeeded(name, addr)
 	if old, err := r.Cookie(sessionCookie); err == nil && wellFormedSecret(old.Value) {
 		if err := si.svc.Logout(r.Context(), old.Value); err != nil {
 			si.s.log.Error("end the previous session", "err", err)
@@ -218,9 +223,10 @@ func loggableName(name string) string {
 // `dispatch serve` counts its own, and a restart forgets them. An IPv6 address counts as its /64,
 // which one client usually holds whole.
 type loginLimiter struct {
-	limit  int
-	window time.Duration
-	now    func() time.Time
+	// limit is per address and per name and address; nameLimit per name from anywhere.
+	limit, nameLimit int
+	window           time.Duration
+	now              func() time.Time
 
 	mu    sync.Mutex
 	fails map[string][]time.Time // key -> the last (at most limit) failures, oldest first
@@ -230,14 +236,22 @@ type loginLimiter struct {
 // counted are not counted (those already counted still are, and every address is still limited).
 const maxLimiterKeys = 100_000
 
-func newLoginLimiter(limit int, window time.Duration) *loginLimiter {
-	return &loginLimiter{limit: limit, window: window, now: time.Now, fails: map[string][]time.Time{}}
+func newLoginLimiter(limit, nameLimit int, window time.Duration) *loginLimiter {
+	return &loginLimiter{limit: limit, nameLimit: nameLimit, window: window, now: time.Now, fails: map[string][]time.Time{}}
 }
 
-func limiterKeys(name, addr string) []string {
-	keys := []string{"addr " + addrKey(addr)}
+// limiterKey is what failures are counted against, and how many within the window are allowed.
+type limiterKey struct {
+	key   string
+	limit int
+}
+
+func (l *loginLimiter) keys(name, addr string) []limiterKey {
+	a := addrKey(addr)
+	keys := []limiterKey{{"addr " + a, l.limit}}
 	if name != "" {
-		keys = append(keys, "user "+strings.ToLower(name))
+		n := strings.ToLower(name)
+		keys = append(keys, limiterKey{"user " + n + " at " + a, l.limit}, limiterKey{"user " + n, l.nameLimit})
 	}
 	return keys
 }
@@ -259,10 +273,10 @@ func (l *loginLimiter) retryAfter(name, addr string) time.Duration {
 	defer l.mu.Unlock()
 	now := l.now()
 	var wait time.Duration
-	for _, k := range limiterKeys(name, addr) {
-		ts := l.recent(k, now)
-		if len(ts) >= l.limit {
-			if d := ts[len(ts)-l.limit].Add(l.window).Sub(now); d > wait {
+	for _, k := range l.keys(name, addr) {
+		ts := l.recent(k.key, now)
+		if len(ts) >= k.limit {
+			if d := ts[len(ts)-k.limit].Add(l.window).Sub(now); d > wait {
 				wait = d
 			}
 		}
@@ -280,25 +294,26 @@ func (l *loginLimiter) fail(name, addr string) {
 			l.recent(k, now)
 		}
 	}
-	for _, k := range limiterKeys(name, addr) {
-		ts := l.recent(k, now)
+	for _, k := range l.keys(name, addr) {
+		ts := l.recent(k.key, now)
 		if ts == nil && len(l.fails) >= maxLimiterKeys {
 			continue
 		}
 		ts = append(ts, now)
-		if len(ts) > l.limit {
-			ts = ts[len(ts)-l.limit:]
+		if len(ts) > k.limit {
+			ts = ts[len(ts)-k.limit:]
 		}
-		l.fails[k] = ts
+		l.fails[k.key] = ts
 	}
 }
 
-// succeeded forgets the user name's failures (not the address's: a client with one good token must
-// not be able to clear the count of its guesses at others).
-func (l *loginLimiter) succeeded(name string) {
+// succeeded forgets the user name's failures from the address (not the address's own, nor the
+// name's from elsewhere: a client with one good token must not be able to clear the count of its
+// guesses at others).
+func (l *loginLimiter) succeeded(name, addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.fails, "user "+strings.ToLower(name))
+	delete(l.fails, "user "+strings.ToLower(name)+" at "+addrKey(addr))
 }
 
 // recent returns the key's failures within the window, dropping older ones (and the key, when none
