@@ -85,6 +85,11 @@ const (
 	AuditUsersAdd          AuditAction = "users.add"
 	AuditUsersDisable      AuditAction = "users.disable"
 	AuditUsersRotate       AuditAction = "users.rotate"
+	// AuditMemberView: a member's record (everything an export holds) was shown in the console.
+	AuditMemberView AuditAction = "members.view"
+	// AuditMemberCorrect: one field of a member was corrected by hand; the details name the field,
+	// never its value (the members.update entry written with it holds the old and new values).
+	AuditMemberCorrect AuditAction = "members.correct"
 )
 
 // Audit is an entry to write to the audit log with the change it describes, in the same

@@ -3,6 +3,7 @@ package csvfile
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/jacksmood/dispatch/campaigns"
@@ -31,35 +32,71 @@ func ReadMembers(r io.Reader, name string, row func(MemberRow) error) ([]RowErro
 }
 
 func memberRow(t *table) (MemberRow, []RowError) {
+	return parseMember(t.line, t.get)
+}
+
+// MemberField checks one field of a member as ReadMembers checks it in a file, and returns the row
+// that changes that field alone of the member externalID (every other field "no change"), for the
+// store's import. field is a column of the member file other than external_id; value is trimmed, and
+// "" is the file's "no change". country is the member's country, against which a postal code is
+// checked as the file's country column would have it checked ("" or FI: a Finnish postal code).
+// A problem is ErrInvalid naming the field: campaigns.Invalid(field, reason).
+func MemberField(externalID, field, value, country string) (MemberRow, error) {
+	if field == "external_id" || (!slices.Contains(MemberColumns, field) && !slices.Contains(MemberOptionalColumns, field)) {
+		return MemberRow{}, campaigns.Invalid("field", fmt.Sprintf("%q is not a member field", field))
+	}
+	values := map[string]string{"external_id": strings.TrimSpace(externalID), field: strings.TrimSpace(value)}
+	if field == "postal_code" {
+		values["country"] = strings.TrimSpace(country)
+	}
+	var problems []RowError
+	for _, f := range []string{"external_id", field} {
+		if err := campaigns.CheckField(f, values[f]); err != nil {
+			problems = append(problems, RowError{Field: f, Reason: err.Error()})
+		}
+	}
+	m, more := parseMember(0, func(c string) string { return values[c] })
+	if problems = firstPerField(append(problems, more...)); len(problems) > 0 {
+		return MemberRow{}, campaigns.Invalid(problems[0].Field, problems[0].Reason)
+	}
+	if field != "country" {
+		m.Country = ""
+	}
+	return m, nil
+}
+
+// parseMember checks the fields of one member row, reading each column with get, and returns the
+// row with every problem found, each on line.
+func parseMember(line int, get func(column string) string) (MemberRow, []RowError) {
 	// Every problem of the row is reported, not only the first: the person fixing the file fixes
 	// the row once.
 	var problems []RowError
 	bad := func(field, reason string) {
-		problems = append(problems, RowError{Line: t.line, Field: field, Reason: reason})
+		problems = append(problems, RowError{Line: line, Field: field, Reason: reason})
 	}
 	m := MemberRow{
-		Line:       t.line,
-		ExternalID: t.get("external_id"),
-		FirstName:  t.get("first_name"),
-		LastName:   t.get("last_name"),
-		Street:     t.get("street"),
-		PostalCode: t.get("postal_code"),
-		City:       t.get("city"),
-		Country:    strings.ToUpper(t.get("country")),
+		Line:       line,
+		ExternalID: get("external_id"),
+		FirstName:  get("first_name"),
+		LastName:   get("last_name"),
+		Street:     get("street"),
+		PostalCode: get("postal_code"),
+		City:       get("city"),
+		Country:    strings.ToUpper(get("country")),
 	}
 	if m.ExternalID == "" {
 		bad("external_id", "is empty")
 	} else if len(m.ExternalID) > 64 {
 		bad("external_id", "is longer than 64 characters")
 	}
-	if v := t.get("email"); v != "" {
+	if v := get("email"); v != "" {
 		if e, err := campaigns.NormalizeEmail(v); err != nil {
 			bad("email", err.Error())
 		} else {
 			m.Email = e
 		}
 	}
-	if v := t.get("phone"); v != "" {
+	if v := get("phone"); v != "" {
 		if p, kind, err := phone.Normalize(v); err != nil {
 			bad("phone", err.Error())
 		} else {
@@ -73,7 +110,7 @@ func memberRow(t *table) (MemberRow, []RowError) {
 	if m.PostalCode != "" && (m.Country == "" || m.Country == "FI") && !campaigns.ValidPostalCode(m.PostalCode) {
 		bad("postal_code", fmt.Sprintf("%q is not a Finnish postal code (five digits)", m.PostalCode))
 	}
-	if v := t.get("language"); v != "" {
+	if v := get("language"); v != "" {
 		if l, err := campaigns.ParseLanguage(v); err != nil {
 			bad("language", err.Error())
 		} else {
@@ -89,7 +126,7 @@ func memberRow(t *table) (MemberRow, []RowError) {
 		{"deceased", &m.Deceased},
 	}
 	for _, f := range flags {
-		v := t.get(f.col)
+		v := get(f.col)
 		b, ok := parseFlag(v)
 		if !ok {
 			bad(f.col, fmt.Sprintf("%q is not yes, no or empty", v))

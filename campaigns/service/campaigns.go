@@ -8,7 +8,6 @@ import (
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/campaigns/phone"
 	"github.com/jacksmood/dispatch/scheduler"
-	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker/compose"
 	"github.com/jacksmood/dispatch/worker/sms"
 )
@@ -303,9 +302,7 @@ func (s *Service) TestSend(ctx context.Context, actor campaigns.User, id int64, 
 	if err != nil {
 		return compose.Message{}, err
 	}
-	sample := templates.SampleData(string(c.Spec.Kind), lang)
-	member := campaigns.Member{FirstName: sample.FirstName, LastName: sample.LastName, Email: email, Phone: number, Street: sample.Street,
-		PostalCode: sample.PostalCode, City: sample.City, Country: sample.Country, Language: lang}
+	member := sampleMember(c.Spec.Kind, lang, email, number)
 	msg, err := s.composer.Compose(campaigns.Run{CampaignID: c.ID, Spec: c.Spec}, campaigns.Delivery{Channel: ch, Member: member}, s.previewCoupon(c.Spec), true)
 	if err != nil {
 		return msg, fmt.Errorf("test send of campaign %d: %w", id, err)

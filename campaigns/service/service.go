@@ -77,6 +77,9 @@ type Config struct {
 	// TokenLifetime is how long an API token opens anything after it is made or rotated
 	// (DISPATCH_TOKEN_LIFETIME). Default 365 days.
 	TokenLifetime time.Duration
+	// Letters draws the letters of PreviewLetter as the print batches do (worker/print's
+	// Renderer). nil: PreviewLetter fails; nothing else needs it.
+	Letters LetterRenderer
 }
 
 // Service implements the use cases. Create it with New.

@@ -17,6 +17,7 @@ import (
 	"github.com/jacksmood/dispatch/worker"
 	"github.com/jacksmood/dispatch/worker/compose"
 	"github.com/jacksmood/dispatch/worker/email"
+	"github.com/jacksmood/dispatch/worker/print"
 	"github.com/jacksmood/dispatch/worker/sms"
 )
 
@@ -233,10 +234,17 @@ func (a *app) service() (*service.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Letter previews are drawn as the worker's print batches are (same return address: the
+	// default), without a print folder.
+	letters, err := print.NewRenderer(print.Config{})
+	if err != nil {
+		return nil, err
+	}
 	a.svc, err = service.New(service.Config{
 		Timezone:      a.cfg.Timezone,
 		TokenLifetime: a.cfg.TokenLifetime,
 		TestSenders:   map[campaigns.Channel]worker.Sender{campaigns.Email: &testMailer{a: a}, campaigns.SMS: &testTexter{a: a}},
+		Letters:       letters,
 	}, s, composer, a.log)
 	return a.svc, err
 }

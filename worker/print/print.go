@@ -11,6 +11,9 @@
 // place; the old N.sha256 is removed first and the new one is renamed last, so a batch whose .sha256
 // is present and verifies is complete. The print house should pick batches up by their .sha256.
 //
+// Render draws letters the same way into any io.Writer without writing a file (letter previews); a
+// Renderer made by NewRenderer does only that, and needs no print folder.
+//
 // The PDF is set in the Go fonts (golang.org/x/image/font/gofont), embedded as subsets of the
 // characters used. They cover the WGL4 character set: Latin with every European letter, Greek and
 // Cyrillic, so names print as written. A letter whose name, address, title, text or coupon code has
@@ -49,8 +52,8 @@ var ManifestHeader = []string{"batch_id", "sequence", "external_id", "name", "st
 
 // Config configures a Writer.
 type Config struct {
-	// Dir is the folder the batches are written to (DISPATCH_PRINT_DIR). Required; New creates it
-	// (and its parents) when missing.
+	// Dir is the folder the batches are written to (DISPATCH_PRINT_DIR). Required by New, which
+	// creates it (and its parents) when missing; NewRenderer neither needs nor touches it.
 	Dir string
 	// Sender is the return address, one line per address line. It is printed as the letterhead and,
 	// joined with ", ", as a small return line at the foot of the page (never in the envelope
@@ -74,12 +77,78 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Writer writes print batches into one folder. It is safe for concurrent use by several goroutines
-// as long as they write batches of different names.
+// Renderer draws letters as PDF pages, one letter a page: the code path of print batches
+// (Writer.SendBatch) and of letter previews (Render). It is safe for concurrent use.
+type Renderer struct {
+	sender string
+	fonts  *fonts
+}
+
+// NewRenderer returns a Renderer printing cfg.Sender (default DefaultSender) as the return address.
+// It writes no file: cfg.Dir is not needed and not touched. It fails when the sender has a
+// character the fonts cannot draw.
+func NewRenderer(cfg Config) (*Renderer, error) {
+	cfg = cfg.withDefaults()
+	fs, err := loadFonts()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := newDocument(fs, cfg.Sender); err != nil {
+		return nil, fmt.Errorf("print: %w", err)
+	}
+	return &Renderer{sender: cfg.Sender, fonts: fs}, nil
+}
+
+// draw lays out and draws letters on a new PDF, in the order given, leaving out the letters that
+// cannot be printed. It returns the PDF with the letters drawn and those left out, or an error that
+// spoils the whole PDF (the context ended, fpdf failed).
+func (r *Renderer) draw(ctx context.Context, letters []worker.Letter) (doc *document, printed []worker.Letter, failed []LetterFailure, err error) {
+	switch {
+	case len(letters) == 0:
+		return nil, nil, nil, errors.New("no letters")
+	case len(letters) > MaxLetters:
+		return nil, nil, nil, fmt.Errorf("%d letters, at most %d allowed", len(letters), MaxLetters)
+	}
+	doc, err = newDocument(r.fonts, r.sender)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	printed, failed, err = doc.renderPDF(ctx, letters)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("render pdf: %w", err)
+	}
+	return doc, printed, failed, nil
+}
+
+// Render writes letters to out as one PDF, exactly as SendBatch draws a batch's PDF (one A4 page a
+// letter, in the order given), and writes no file. A letter that cannot be printed (see
+// LetterFailure) is left out: Render then writes the others and returns a *LetterErrors listing it,
+// or, when no letter can be printed, writes nothing and returns a *LetterErrors listing them all.
+// Other errors: no letters, more than MaxLetters, the context's end, a failure to write to out.
+func (r *Renderer) Render(ctx context.Context, out io.Writer, letters []worker.Letter) error {
+	doc, printed, failed, err := r.draw(ctx, letters)
+	if err != nil {
+		return fmt.Errorf("print letters: %w", err)
+	}
+	if len(printed) == 0 {
+		return &LetterErrors{Letters: failed}
+	}
+	if err := doc.pdf.Output(out); err != nil {
+		return fmt.Errorf("print letters: write pdf: %w", err)
+	}
+	if len(failed) > 0 {
+		return &LetterErrors{Letters: failed}
+	}
+	return nil
+}
+
+// Writer writes print batches into one folder; its Render draws letters without writing a file.
+// It is safe for concurrent use by several goroutines as long as they write batches of different
+// names.
 type Writer struct {
-	cfg   Config
-	log   *slog.Logger
-	fonts *fonts
+	*Renderer
+	cfg Config
+	log *slog.Logger
 }
 
 var _ worker.PrintSender = (*Writer)(nil)
@@ -92,12 +161,9 @@ func New(cfg Config, log *slog.Logger) (*Writer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	fs, err := loadFonts()
+	r, err := NewRenderer(cfg)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := newRenderer(fs, cfg.Sender); err != nil {
-		return nil, fmt.Errorf("print: %w", err)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -111,7 +177,7 @@ func New(cfg Config, log *slog.Logger) (*Writer, error) {
 	}
 	_ = probe.Close()
 	_ = os.Remove(probe.Name())
-	return &Writer{cfg: cfg, log: log, fonts: fs}, nil
+	return &Writer{Renderer: r, cfg: cfg, log: log}, nil
 }
 
 // LetterFailure is a letter that SendBatch could not print: its delivery, its member, and why, in
@@ -128,6 +194,7 @@ type LetterFailure struct {
 // LetterErrors is the error SendBatch returns when it could not print some letters of a batch.
 // The others were written as the batch: Ref names it, as SendBatch's ref does. When no letter could
 // be printed, nothing was written (and a batch of that name written before was removed): Ref is "".
+// Render returns it too, with Batch and Ref empty.
 // Letters lists the failed letters in the order given. Retrying does not help these letters: they
 // fail the same way until their data changes.
 type LetterErrors struct {
@@ -139,7 +206,10 @@ type LetterErrors struct {
 // Error says how many letters of the batch failed and why, by delivery and member id.
 func (e *LetterErrors) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "print batch %s: %d %s not printed", e.Batch, len(e.Letters), plural(len(e.Letters), "letter", "letters"))
+	if e.Batch != "" {
+		fmt.Fprintf(&b, "print batch %s: ", e.Batch)
+	}
+	fmt.Fprintf(&b, "%d %s not printed", len(e.Letters), plural(len(e.Letters), "letter", "letters"))
 	for i, f := range e.Letters {
 		if i == 10 {
 			fmt.Fprintf(&b, "; and %d more", len(e.Letters)-i)
@@ -179,20 +249,9 @@ func (w *Writer) SendBatch(ctx context.Context, name string, letters []worker.Le
 	if err := validName(name); err != nil {
 		return "", err
 	}
-	switch {
-	case len(letters) == 0:
-		return "", fmt.Errorf("print batch %s: no letters", name)
-	case len(letters) > MaxLetters:
-		return "", fmt.Errorf("print batch %s: %d letters, at most %d allowed", name, len(letters), MaxLetters)
-	}
-
-	r, err := newRenderer(w.fonts, w.cfg.Sender)
+	doc, printed, failed, err := w.draw(ctx, letters)
 	if err != nil {
 		return "", fmt.Errorf("print batch %s: %w", name, err)
-	}
-	printed, failed, err := r.renderPDF(ctx, letters)
-	if err != nil {
-		return "", fmt.Errorf("print batch %s: render pdf: %w", name, err)
 	}
 	pdfName, csvName, sumName := name+".pdf", name+".csv", name+".sha256"
 	if len(printed) == 0 {
@@ -214,7 +273,7 @@ func (w *Writer) SendBatch(ctx context.Context, name string, letters []worker.Le
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
 
-	pdfSum, pdfSize, err := writeFile(filepath.Join(tmp, pdfName), r.pdf.Output)
+	pdfSum, pdfSize, err := writeFile(filepath.Join(tmp, pdfName), doc.pdf.Output)
 	if err != nil {
 		return "", fmt.Errorf("print batch %s: write pdf: %w", name, err)
 	}

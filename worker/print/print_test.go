@@ -768,3 +768,63 @@ func TestManifestFormulaInjection(t *testing.T) {
 		}
 	}
 }
+
+// Render draws what SendBatch draws, into any writer, and touches no folder: not even the Dir its
+// Config names.
+func TestRenderWritesThePDFAlone(t *testing.T) {
+	t.Parallel()
+	needTool(t, "pdfinfo")
+	needTool(t, "pdftotext")
+	dir := filepath.Join(t.TempDir(), "never-made")
+	r, err := NewRenderer(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	letters := sampleLetters()
+	var out bytes.Buffer
+	if err := r.Render(context.Background(), &out, letters); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Render touched %s: %v", dir, err)
+	}
+	pdf := filepath.Join(t.TempDir(), "rendered.pdf")
+	if err := os.WriteFile(pdf, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := pages(t, pdf); n != len(letters) {
+		t.Fatalf("%d pages, want %d", n, len(letters))
+	}
+	// The same pages as the batch's PDF: same words at the same places.
+	w, batchDir := newWriter(t)
+	if _, err := w.SendBatch(context.Background(), "same", letters); err != nil {
+		t.Fatal(err)
+	}
+	for page := 1; page <= len(letters); page++ {
+		got, want := pageWords(t, pdf, page), pageWords(t, filepath.Join(batchDir, "same.pdf"), page)
+		if !slices.Equal(got, want) {
+			t.Errorf("page %d differs from the batch's:\n got %v\nwant %v", page, got, want)
+		}
+	}
+
+	// A letter that cannot be printed is left out and reported, without a batch's name.
+	out.Reset()
+	bad := letterFor(22, 2, "王", "小明", "Keskuskatu 1", "00100", "Helsinki")
+	err = r.Render(context.Background(), &out, []worker.Letter{letters[0], bad})
+	var le *LetterErrors
+	if !errors.As(err, &le) || le.Batch != "" || len(le.Letters) != 1 || le.Letters[0].DeliveryID != 22 ||
+		!strings.HasPrefix(err.Error(), "1 letter not printed; delivery 22 (member 2): the name has") {
+		t.Fatalf("err = %v, want letter 22 reported alone", err)
+	}
+	if !bytes.HasPrefix(out.Bytes(), []byte("%PDF-")) {
+		t.Error("the printable letter was not written")
+	}
+	// None printable: nothing is written.
+	out.Reset()
+	if err := r.Render(context.Background(), &out, []worker.Letter{bad}); !errors.As(err, &le) || out.Len() != 0 {
+		t.Errorf("err = %v and %d bytes written, want a *LetterErrors and nothing", err, out.Len())
+	}
+	if err := r.Render(context.Background(), &out, nil); err == nil || !strings.Contains(err.Error(), "no letters") {
+		t.Errorf("no letters: err = %v", err)
+	}
+}

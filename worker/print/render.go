@@ -89,18 +89,18 @@ var countryNames = map[string]string{
 	"DE": "GERMANY", "GB": "UNITED KINGDOM", "US": "UNITED STATES",
 }
 
-// renderer lays letters out and draws them on one PDF in the embedded Go fonts.
-type renderer struct {
-	pdf         *fpdf.Fpdf // the batch's PDF
+// document is one PDF being drawn: it lays letters out and draws them in the embedded Go fonts.
+type document struct {
+	pdf         *fpdf.Fpdf // the PDF drawn
 	measure     *fpdf.Fpdf // a PDF without pages, whose fonts measure text for layout (fpdf needs a current font to measure, and selecting one on pdf writes to its current page)
 	fonts       *fonts
 	senderLines []string // the letterhead, ready to draw
 	returnLine  string   // the footer: the sender's lines joined with ", ", cut to the text width
 }
 
-// newRenderer returns a renderer on a new A4 PDF with the fonts embedded, or an error when the
+// newDocument returns a document on a new A4 PDF with the fonts embedded, or an error when the
 // sender's address has a character the fonts cannot draw.
-func newRenderer(fs *fonts, sender string) (*renderer, error) {
+func newDocument(fs *fonts, sender string) (*document, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetMargins(marginLeft, letterheadY, marginLeft)
 	pdf.SetAutoPageBreak(false, 0)
@@ -110,7 +110,7 @@ func newRenderer(fs *fonts, sender string) (*renderer, error) {
 	measure := fpdf.New("P", "mm", "A4", "")
 	measure.SetCellMargin(0)
 	fs.register(measure)
-	r := &renderer{pdf: pdf, measure: measure, fonts: fs}
+	r := &document{pdf: pdf, measure: measure, fonts: fs}
 	for _, line := range splitLines(sender) {
 		t, err := fs.regular.text(line, false)
 		if err != nil {
@@ -131,7 +131,7 @@ func newRenderer(fs *fonts, sender string) (*renderer, error) {
 // renderPDF lays out and draws letters, one A4 page each in the order given, skipping a letter that
 // cannot be printed (see layout). It returns the letters drawn and the ones skipped, or an error
 // that spoils the whole PDF (the context ended, fpdf failed).
-func (r *renderer) renderPDF(ctx context.Context, letters []worker.Letter) (printed []worker.Letter, failed []LetterFailure, err error) {
+func (r *document) renderPDF(ctx context.Context, letters []worker.Letter) (printed []worker.Letter, failed []LetterFailure, err error) {
 	for i, l := range letters {
 		if i%100 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -167,7 +167,7 @@ type page struct {
 // layout lays a letter out without drawing it. It fails, with a reason that quotes nothing of the
 // member's data, when a text has a character the fonts cannot draw, when the address needs more
 // rows than the window holds, or when the text does not fit on the page even at the smallest size.
-func (r *renderer) layout(l worker.Letter) (*page, error) {
+func (r *document) layout(l worker.Letter) (*page, error) {
 	pdf, fs := r.measure, r.fonts
 	p := &page{}
 
@@ -240,7 +240,7 @@ func (r *renderer) layout(l worker.Letter) (*page, error) {
 }
 
 // draw draws a laid-out letter on a new page.
-func (r *renderer) draw(p *page) {
+func (r *document) draw(p *page) {
 	pdf, fs := r.pdf, r.fonts
 	pdf.AddPage()
 
@@ -286,7 +286,7 @@ func (r *renderer) draw(p *page) {
 
 // coupon draws the coupon block: a label, the code in large type, and the code as a Code 128
 // barcode drawn as vector bars (left out when the code cannot be encoded in Code 128).
-func (r *renderer) coupon(label, code string) {
+func (r *document) coupon(label, code string) {
 	pdf, fs := r.pdf, r.fonts
 	pdf.SetFont(fs.regular.family, fs.regular.style, couponLabelSize)
 	pdf.SetXY(marginLeft, couponY)
