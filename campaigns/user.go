@@ -55,6 +55,8 @@ type AuditFilter struct {
 	MemberExternalID string
 	Actor            string
 	Action           AuditAction
+	// Limit, when positive, keeps only the newest Limit entries that match (still oldest first).
+	Limit int
 }
 
 // AuditAction names a kind of privileged action in the audit log.

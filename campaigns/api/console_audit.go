@@ -25,10 +25,6 @@ func (c *console) auditRoutes() {
 // auditShown is how many entries the audit page lists at most: the newest that match.
 const auditShown = 500
 
-// auditDefaultDays is how far back the audit page reads when the request names no from date (the
-// form shows it; an empty from date reads from the beginning).
-const auditDefaultDays = 30
-
 // auditActions are the audited actions, for the page's filter, in the order of campaigns/user.go.
 var auditActions = []campaigns.AuditAction{
 	campaigns.AuditCampaignCreate, campaigns.AuditCampaignUpdate, campaigns.AuditCampaignSchedule,
@@ -153,12 +149,11 @@ type auditPageData struct {
 	Filter  auditFilterForm
 	Actions []campaigns.AuditAction
 	Entries []auditRow
-	// Total is how many entries match; Limited is whether only the newest auditShown are shown.
-	Total, Shown int64
-	Limited      bool
-	// Zone is DISPATCH_TIMEZONE's name, where the filter's days are; Days is auditDefaultDays.
+	// Shown is how many entries the page lists; Limited is whether older ones match too.
+	Shown   int64
+	Limited bool
+	// Zone is DISPATCH_TIMEZONE's name, where the filter's days are.
 	Zone string
-	Days int
 }
 
 // auditDate reads a date of the filter (YYYY-MM-DD) as the start of that day in loc.
@@ -174,10 +169,8 @@ func (c *console) auditPage(w http.ResponseWriter, r *http.Request) {
 	f := auditFilterForm{Member: strings.TrimSpace(q.Get("member")), User: strings.TrimSpace(q.Get("user")),
 		Action: q.Get("action"), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
 		Errs: map[string]string{}}
-	if !q.Has("from") {
-		f.From = time.Now().In(loc).AddDate(0, 0, -auditDefaultDays).Format(time.DateOnly)
-	}
-	filter := campaigns.AuditFilter{MemberExternalID: f.Member, Actor: f.User}
+	// One more than shown: whether there are older ones.
+	filter := campaigns.AuditFilter{MemberExternalID: f.Member, Actor: f.User, Limit: auditShown + 1}
 	if f.Action != "" {
 		if !slices.Contains(auditActions, campaigns.AuditAction(f.Action)) {
 			f.Errs["action"] = translate(lang, "audit.err.action")
@@ -206,7 +199,7 @@ func (c *console) auditPage(w http.ResponseWriter, r *http.Request) {
 		}
 		filter.Until = t.AddDate(0, 0, 1) // to the end of that day
 	}
-	d := auditPageData{Filter: f, Actions: auditActions, Zone: loc.String(), Days: auditDefaultDays}
+	d := auditPageData{Filter: f, Actions: auditActions, Zone: loc.String()}
 	status := http.StatusOK
 	if len(f.Errs) > 0 {
 		status = http.StatusUnprocessableEntity
@@ -216,8 +209,7 @@ func (c *console) auditPage(w http.ResponseWriter, r *http.Request) {
 			c.s.fail(w, r, err)
 			return
 		}
-		// The log comes oldest first: the page lists the newest auditShown, newest first.
-		d.Total = int64(len(entries))
+		// The newest auditShown+1, oldest first: the page lists the newest auditShown, newest first.
 		first := max(0, len(entries)-auditShown)
 		d.Limited = first > 0
 		d.Entries = make([]auditRow, 0, len(entries)-first)
@@ -243,7 +235,7 @@ func init() {
 		"audit.anyaction":  {"any action", "kaikki toiminnot"},
 		"audit.from":       {"From", "Alkaen"},
 		"audit.to":         {"To", "Päättyen"},
-		"audit.dateshint":  {"Dates are days in %s, both included. Without a from date given, the page shows the last %d days; an empty from date reads the whole log.", "Päivät ovat aikavyöhykkeellä %s, molemmat mukaan lukien. Ilman annettua alkupäivää sivu näyttää viimeiset %d päivää; tyhjä alkupäivä lukee koko lokin."},
+		"audit.dateshint":  {"Dates are days in %s, both included.", "Päivät ovat aikavyöhykkeellä %s, molemmat mukaan lukien."},
 		"audit.submit":     {"Show", "Näytä"},
 		"audit.clear":      {"Clear the filter", "Tyhjennä rajaus"},
 		"audit.time":       {"Time", "Aika"},
@@ -251,7 +243,7 @@ func init() {
 		"audit.all":        {"all details", "kaikki tiedot"},
 		"audit.none":       {"No entries match.", "Ei osumia."},
 		"audit.count":      {"%s entries.", "%s merkintää."},
-		"audit.limited":    {"%s entries match; the newest %s are shown. Narrow the filter to see older ones.", "%s merkintää osuu rajaukseen; uusimmat %s näytetään. Rajaa tarkemmin nähdäksesi vanhemmat."},
+		"audit.limited":    {"The newest %s entries; older ones match too. Narrow the filter to see them.", "Uusimmat %s merkintää; myös vanhempia osuu rajaukseen. Rajaa tarkemmin nähdäksesi ne."},
 		"audit.err.action": {"Choose an action from the list.", "Valitse toiminto listasta."},
 		"audit.err.text":   {"This value %s.", "Arvo ei kelpaa: %s."},
 		"audit.err.date":   {"Give a date as YYYY-MM-DD.", "Anna päivämäärä muodossa VVVV-KK-PP."},

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -64,9 +65,14 @@ func (s *Store) AuditList(ctx context.Context, f campaigns.AuditFilter) ([]campa
 		}
 		return &v
 	}
-	if err := s.db.SelectContext(ctx, &out, s.q("list-audit"), f.Since, until, null(f.MemberExternalID), null(f.Actor), null(string(f.Action))); err != nil {
+	var limit *int
+	if f.Limit > 0 {
+		limit = &f.Limit
+	}
+	if err := s.db.SelectContext(ctx, &out, s.q("list-audit"), f.Since, until, null(f.MemberExternalID), null(f.Actor), null(string(f.Action)), limit); err != nil {
 		return nil, fmt.Errorf("list audit log: %w", err)
 	}
+	slices.Reverse(out)
 	return out, nil
 }
 

@@ -14,14 +14,16 @@ INSERT INTO audit_log (actor, action, member_id, details, member_external_id)
 VALUES ($1, $2, $3, $4, coalesce($5, (SELECT external_id FROM members WHERE id = $3)))
 
 -- name: list-audit
--- $1 since, $2 until (NULL: now), $3 member's external id, $4 actor, $5 action: NULL matches all.
+-- $1 since, $2 until (NULL: now), $3 member's external id, $4 actor, $5 action: NULL matches all;
+-- $6 the newest that many (NULL: all). Newest first: the caller turns them round.
 SELECT id, at, actor, action, member_id, member_external_id, details::text AS details
 FROM audit_log
 WHERE at >= $1 AND ($2::timestamptz IS NULL OR at < $2)
   AND ($3::text IS NULL OR member_external_id = $3)
   AND ($4::text IS NULL OR actor = $4)
   AND ($5::text IS NULL OR action = $5)
-ORDER BY id
+ORDER BY id DESC
+LIMIT $6
 
 -- name: insert-user
 INSERT INTO users (name, role, token_hash, token_expires_at) VALUES ($1, $2, $3, $4)
