@@ -6,7 +6,7 @@ GOTOOLCHAIN = go1.27.3
 export GOTOOLCHAIN
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test vet staticcheck build demo bench-import bench-seed
+.PHONY: test vet staticcheck build demo bench-import bench-seed screenshots
 
 test: vet staticcheck
 	$(GO) test -race -count=1 ./...
@@ -23,3 +23,10 @@ build:
 
 demo: build
 	./dispatch demo
+
+# The console's screenshots in docs/console, taken anew by its browser tests (Chromium: /usr/bin/chromium
+# or DISPATCH_CHROMIUM; PostgreSQL and Redis as for make test).
+screenshots:
+	mkdir -p docs/console
+	rm -f docs/console/*.png
+	DISPATCH_SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -count=1 -run '^TestConsole' ./cmd/dispatch

@@ -170,30 +170,37 @@ var (
 	maxValidDays = 366
 )
 
-// Validate checks the spec and returns ErrInvalid naming the first field that is wrong
-// ("channels[1]: ...", "coupon.valid_days: ..."). It fills defaults: strategy "all", template = kind.
-// Cron syntax and templates are checked by the caller, which has the parsers.
+// Validate checks the spec and returns ErrInvalid naming every field that is wrong, in the order of
+// the spec's fields: one *FieldError ("channels[1]: ...", "coupon.valid_days: ...") when one field
+// is wrong, errors.Join of them when several are (one "field: reason" a line; FieldErrors lists
+// them). It fills defaults: strategy "all", template = kind (when the kind is valid). Cron syntax
+// and templates are checked by the caller, which has the parsers.
 func (s *Spec) Validate() error {
+	var problems []error
+	bad := func(field, reason string) { problems = append(problems, Invalid(field, reason)) }
 	if strings.TrimSpace(s.Name) == "" {
-		return Invalid("name", "is required")
+		bad("name", "is required")
 	}
+	kindOK := false
 	switch s.Kind {
 	case KindCoupon, KindNewsletter:
+		kindOK = true
 	case "":
-		return Invalid("kind", "is required (coupon or newsletter)")
+		bad("kind", "is required (coupon or newsletter)")
 	default:
-		return Invalid("kind", fmt.Sprintf("%q is not coupon or newsletter", s.Kind))
+		bad("kind", fmt.Sprintf("%q is not coupon or newsletter", s.Kind))
 	}
 	if len(s.Channels) == 0 {
-		return Invalid("channels", "is empty: list at least one of email, sms, postal")
+		bad("channels", "is empty: list at least one of email, sms, postal")
 	}
 	seen := map[Channel]bool{}
 	for i, c := range s.Channels {
 		if p, err := ParseChannel(string(c)); err != nil || p != c {
-			return Invalid(fmt.Sprintf("channels[%d]", i), fmt.Sprintf("%q is not email, sms or postal", c))
+			bad(fmt.Sprintf("channels[%d]", i), fmt.Sprintf("%q is not email, sms or postal", c))
+			continue
 		}
 		if seen[c] {
-			return Invalid(fmt.Sprintf("channels[%d]", i), fmt.Sprintf("%q is listed twice", c))
+			bad(fmt.Sprintf("channels[%d]", i), fmt.Sprintf("%q is listed twice", c))
 		}
 		seen[c] = true
 	}
@@ -202,55 +209,56 @@ func (s *Spec) Validate() error {
 		s.Strategy = StrategyAll
 	case StrategyAll, StrategyFirst:
 	default:
-		return Invalid("strategy", fmt.Sprintf("%q is not all or first", s.Strategy))
+		bad("strategy", fmt.Sprintf("%q is not all or first", s.Strategy))
 	}
-	if s.Template == "" {
+	if s.Template == "" && kindOK {
 		s.Template = string(s.Kind)
 	}
-	if !templateRE.MatchString(s.Template) {
-		return Invalid("template", fmt.Sprintf("%q is not a template name (lower-case letters, digits, - and _)", s.Template))
+	// Without a valid kind an empty template has no default yet: the kind's problem is the one to fix.
+	if (s.Template != "" || kindOK) && !templateRE.MatchString(s.Template) {
+		bad("template", fmt.Sprintf("%q is not a template name (lower-case letters, digits, - and _)", s.Template))
 	}
 	for i, l := range s.Segment.Languages {
 		if p, err := ParseLanguage(string(l)); err != nil || p != l {
-			return Invalid(fmt.Sprintf("segment.languages[%d]", i), fmt.Sprintf("%q is not fi, sv or en", l))
+			bad(fmt.Sprintf("segment.languages[%d]", i), fmt.Sprintf("%q is not fi, sv or en", l))
 		}
 	}
 	for i, p := range s.Segment.PostalCodes {
 		if !postalPatRE.MatchString(p) || (!strings.HasSuffix(p, "*") && len(p) != 5) {
-			return Invalid(fmt.Sprintf("segment.postal_codes[%d]", i), fmt.Sprintf("%q is not a postal code (00100) or prefix pattern (00*)", p))
+			bad(fmt.Sprintf("segment.postal_codes[%d]", i), fmt.Sprintf("%q is not a postal code (00100) or prefix pattern (00*)", p))
 		}
 	}
 	if s.Segment.PurchasedWithin < 0 {
-		return Invalid("segment.purchased_within", "must be positive")
+		bad("segment.purchased_within", "must be positive")
 	}
 	if s.Segment.MinTotalSpend != nil && *s.Segment.MinTotalSpend < 0 {
-		return Invalid("segment.min_total_spend", "must not be negative")
+		bad("segment.min_total_spend", "must not be negative")
 	}
 	switch {
 	case s.Kind == KindNewsletter && s.Coupon != nil:
-		return Invalid("coupon", "a newsletter has no coupon section (kind: coupon for a coupon offer)")
+		bad("coupon", "a newsletter has no coupon section (kind: coupon for a coupon offer)")
 	case s.Kind == KindCoupon && s.Coupon == nil:
-		return Invalid("coupon", "a coupon campaign needs a coupon section (discount, valid_days)")
+		bad("coupon", "a coupon campaign needs a coupon section (discount, valid_days)")
 	case s.Coupon != nil:
 		if d := strings.TrimSpace(s.Coupon.Discount); d == "" || utf8.RuneCountInString(d) > discountMax {
-			return Invalid("coupon.discount", fmt.Sprintf("is required, at most %d characters (e.g. \"-20 %%\")", discountMax))
+			bad("coupon.discount", fmt.Sprintf("is required, at most %d characters (e.g. \"-20 %%\")", discountMax))
 		}
 		if s.Coupon.ValidDays < 1 || s.Coupon.ValidDays > maxValidDays {
-			return Invalid("coupon.valid_days", fmt.Sprintf("%d is not between 1 and %d", s.Coupon.ValidDays, maxValidDays))
+			bad("coupon.valid_days", fmt.Sprintf("%d is not between 1 and %d", s.Coupon.ValidDays, maxValidDays))
 		}
 	}
 	if s.Schedule.At != "" && s.Schedule.Cron != "" {
-		return Invalid("schedule", "give at or cron, not both")
+		bad("schedule", "give at or cron, not both")
 	}
 	if s.FrequencyCap != nil {
 		if s.FrequencyCap.Max < 1 {
-			return Invalid("frequency_cap.max", "must be at least 1")
+			bad("frequency_cap.max", "must be at least 1")
 		}
 		if s.FrequencyCap.Per <= 0 {
-			return Invalid("frequency_cap.per", "is required, like 7d")
+			bad("frequency_cap.per", "is required, like 7d")
 		}
 	}
-	return nil
+	return joinInvalid(problems)
 }
 
 // ParseAt reads a one-off schedule time: RFC 3339 with an offset, or a local time

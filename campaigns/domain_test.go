@@ -400,8 +400,9 @@ func TestSpecValidateRefusesNamingField(t *testing.T) {
 		{"frequency cap max negative", func(s *campaigns.Spec) { s.FrequencyCap.Max = -1 }, "frequency_cap.max: must be at least 1"},
 		{"frequency cap per 0", func(s *campaigns.Spec) { s.FrequencyCap.Per = 0 }, "frequency_cap.per: is required, like 7d"},
 		{"frequency cap per negative", func(s *campaigns.Spec) { s.FrequencyCap.Per = -1 }, "frequency_cap.per: is required, like 7d"},
-		// The first wrong field is the one named.
-		{"first of several", func(s *campaigns.Spec) { s.Kind = "x"; s.Channels = nil }, `kind: "x" is not coupon or newsletter`},
+		// Every wrong field is named, one a line, in the order of the spec's fields.
+		{"several", func(s *campaigns.Spec) { s.Kind = "x"; s.Channels = nil },
+			"kind: \"x\" is not coupon or newsletter\nchannels: is empty: list at least one of email, sms, postal"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -414,6 +415,57 @@ func TestSpecValidateRefusesNamingField(t *testing.T) {
 				t.Errorf("err %q does not start with the field %q", err, field)
 			}
 		})
+	}
+}
+
+// Validate reports every problem at once, each a *campaigns.FieldError that FieldErrors lists, so
+// that a form can show each next to its field.
+func TestSpecValidateReportsEveryField(t *testing.T) {
+	s := exampleSpec()
+	s.Name = ""
+	s.Channels = []campaigns.Channel{"email", "fax", "email"}
+	s.Segment.PostalCodes = []string{"00*", "x"}
+	s.Coupon.ValidDays = 0
+	s.FrequencyCap.Per = 0
+	err := s.Validate()
+	if !errors.Is(err, campaigns.ErrInvalid) {
+		t.Fatalf("errors.Is(%v, ErrInvalid) = false", err)
+	}
+	var first *campaigns.FieldError
+	if !errors.As(err, &first) || first.Field != "name" || first.Reason != "is required" {
+		t.Errorf("errors.As first FieldError = %+v", first)
+	}
+	want := []string{
+		"name: is required",
+		`channels[1]: "fax" is not email, sms or postal`,
+		`channels[2]: "email" is listed twice`,
+		`segment.postal_codes[1]: "x" is not a postal code (00100) or prefix pattern (00*)`,
+		"coupon.valid_days: 0 is not between 1 and 366",
+		"frequency_cap.per: is required, like 7d",
+	}
+	var got []string
+	for _, fe := range campaigns.FieldErrors(err) {
+		got = append(got, fe.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || err.Error() != strings.Join(want, "\n") {
+		t.Errorf("FieldErrors = %q\nerr = %q\nwant %q", got, err, want)
+	}
+	// Wrapped, the problems are still found; a plain error or nil has none.
+	if n := len(campaigns.FieldErrors(fmt.Errorf("create: %w", err))); n != len(want) {
+		t.Errorf("FieldErrors of a wrapped error: %d", n)
+	}
+	if fe := campaigns.FieldErrors(errors.New("x")); fe != nil {
+		t.Errorf("FieldErrors of a plain error = %v", fe)
+	}
+	// One problem alone is the FieldError itself, its message unchanged.
+	one := campaigns.Invalid("to", "is empty")
+	if one.Error() != "to: is empty" || !errors.Is(one, campaigns.ErrInvalid) || len(campaigns.FieldErrors(one)) != 1 {
+		t.Errorf("Invalid = %v", one)
+	}
+	// A bad kind leaves an empty template alone (no default to check yet).
+	b := campaigns.Spec{Name: "x", Kind: "offer", Channels: []campaigns.Channel{campaigns.Email}}
+	if err := b.Validate(); err == nil || err.Error() != `kind: "offer" is not coupon or newsletter` {
+		t.Errorf("bad kind, no template: %v", err)
 	}
 }
 

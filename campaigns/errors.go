@@ -40,7 +40,61 @@ func Errorf(kind error, format string, args ...any) error {
 	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
 }
 
-// Invalid returns an ErrInvalid error naming the field that is wrong: "field: reason".
+// FieldError is an ErrInvalid problem with one field of the input. Field names the field the way
+// the input spells it ("name", "channels[1]", "coupon.valid_days", "segment.postal_codes[0]");
+// Reason says what is wrong, for people. Its message is "field: reason", and errors.Is(err,
+// ErrInvalid) holds. A check that finds several problems returns them together with errors.Join;
+// FieldErrors lists them back.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Is makes a FieldError an ErrInvalid.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+// Invalid returns an ErrInvalid error naming the field that is wrong: a *FieldError, whose message
+// is "field: reason".
 func Invalid(field, reason string) error {
-	return Errorf(ErrInvalid, "%s: %s", field, reason)
+	return &FieldError{Field: field, Reason: reason}
+}
+
+// FieldErrors returns every *FieldError in err's tree (wrapped with %w, or joined with errors.Join),
+// in order; none when err is nil or names no field.
+func FieldErrors(err error) []*FieldError {
+	var out []*FieldError
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if fe, ok := err.(*FieldError); ok {
+			out = append(out, fe)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+// joinInvalid returns the problems found as one error: nil for none, the problem itself for one
+// (its message unchanged), errors.Join of them for several (one "field: reason" a line).
+func joinInvalid(problems []error) error {
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return problems[0]
+	}
+	return errors.Join(problems...)
 }

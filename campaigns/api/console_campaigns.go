@@ -78,13 +78,13 @@ func (c *console) campaignRows(r *http.Request) ([]campaignRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	progress, err := c.svc.Progress(r.Context(), u)
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]campaignRow, 0, len(list))
 	for _, cp := range list {
-		st, err := c.svc.Stats(r.Context(), u, cp.ID)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, campaignRow{Campaign: cp, Progress: newProgress(cp, st)})
+		rows = append(rows, campaignRow{Campaign: cp, Progress: newProgress(cp, progress[cp.ID])})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Campaign.ID > rows[j].Campaign.ID })
 	return rows, nil
@@ -117,55 +117,60 @@ type campaignPageData struct {
 	Campaign campaigns.Campaign
 	Progress progress
 	Runs     []campaigns.RunSummary
+	// Done names what was just done to the campaign (?done=: saved, schedule, pause, ...), for a
+	// notice; "" for none.
+	Done string
+}
+
+// campaignData reads what a campaign's page shows; ok false has answered the error.
+func (c *console) campaignData(w http.ResponseWriter, r *http.Request) (campaignPageData, bool) {
+	id, ok := c.pathID(w, r, "id")
+	if !ok {
+		return campaignPageData{}, false
+	}
+	u := user(r)
+	cp, err := c.svc.Campaign(r.Context(), u, id)
+	if err != nil {
+		c.s.fail(w, r, err)
+		return campaignPageData{}, false
+	}
+	st, err := c.svc.Stats(r.Context(), u, id)
+	if err != nil {
+		c.s.fail(w, r, err)
+		return campaignPageData{}, false
+	}
+	runs, err := c.svc.Runs(r.Context(), u, id)
+	if err != nil {
+		c.s.fail(w, r, err)
+		return campaignPageData{}, false
+	}
+	return campaignPageData{Campaign: cp, Progress: newProgress(cp, st), Runs: runs}, true
 }
 
 // campaignPage answers GET /campaigns/{id}: the campaign's definition, live progress, actions,
 // previews and run history.
 func (c *console) campaignPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r, "id")
+	data, ok := c.campaignData(w, r)
 	if !ok {
 		return
 	}
-	u := user(r)
-	cp, err := c.svc.Campaign(r.Context(), u, id)
-	if err != nil {
-		c.s.fail(w, r, err)
-		return
+	if done := r.URL.Query().Get("done"); done == "saved" || contains([]string{actionSchedule, actionAgain, actionPause, actionResume, actionCancel}, done) {
+		data.Done = done
 	}
-	st, err := c.svc.Stats(r.Context(), u, id)
-	if err != nil {
-		c.s.fail(w, r, err)
-		return
-	}
-	runs, err := c.svc.Runs(r.Context(), u, id)
-	if err != nil {
-		c.s.fail(w, r, err)
-		return
-	}
-	v := c.s.newView(r, "campaign.title", campaignPageData{Campaign: cp, Progress: newProgress(cp, st), Runs: runs})
-	v.Title = cp.Name
+	v := c.s.newView(r, "campaign.title", data)
+	v.Title = data.Campaign.Name
 	v.Nav = "campaigns"
 	c.s.render(w, r, http.StatusOK, "campaign.html", v)
 }
 
-// campaignProgress answers GET /campaigns/{id}/progress: the progress section alone, for console.js.
+// campaignProgress answers GET /campaigns/{id}/progress, for console.js: the page's live part
+// (status, actions, progress, run history), so that all of it moves on when a run finishes.
 func (c *console) campaignProgress(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.pathID(w, r, "id")
+	data, ok := c.campaignData(w, r)
 	if !ok {
 		return
 	}
-	u := user(r)
-	cp, err := c.svc.Campaign(r.Context(), u, id)
-	if err != nil {
-		c.s.fail(w, r, err)
-		return
-	}
-	st, err := c.svc.Stats(r.Context(), u, id)
-	if err != nil {
-		c.s.fail(w, r, err)
-		return
-	}
-	c.s.render(w, r, http.StatusOK, "progress", c.s.newView(r, "campaign.title", newProgress(cp, st)))
+	c.s.render(w, r, http.StatusOK, "campaign-live", c.s.newView(r, "campaign.title", data))
 }
 
 func init() {

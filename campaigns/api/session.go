@@ -104,13 +104,21 @@ func (s *Server) sessionGate(next http.Handler, check csrfCheck, roles []campaig
 				return
 			}
 		}
-		if len(roles) > 0 && sess.User.Role != campaigns.RoleAdmin && !slices.Contains(roles, sess.User.Role) {
-			s.renderMessage(w, r, http.StatusForbidden, "err.forbidden", "err.rolepage", sess.User.Name, sess.User.Role, joinRoles(roles))
-			return
-		}
 		ctx := context.WithValue(r.Context(), userKey{}, sess.User)
 		ctx = context.WithValue(ctx, sessionKey{}, sess)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		r = r.WithContext(ctx)
+		if len(roles) > 0 && sess.User.Role != campaigns.RoleAdmin && !slices.Contains(roles, sess.User.Role) {
+			// The refusal is a page of the signed-in user's console: navigation, sign-out.
+			lang := requestLang(r)
+			role := translate(lang, "role."+string(sess.User.Role))
+			if names := roleNames(lang, roles); names == "" {
+				s.renderMessage(w, r, http.StatusForbidden, "err.forbidden", "err.roleadmin", sess.User.Name, role)
+			} else {
+				s.renderMessage(w, r, http.StatusForbidden, "err.forbidden", "err.rolepage", sess.User.Name, role, names)
+			}
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -251,10 +259,13 @@ func frameHeaders(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func joinRoles(roles []campaigns.Role) string {
-	names := make([]string, len(roles))
-	for i, r := range roles {
-		names[i] = string(r)
+// roleNames writes the roles but admin (who may everything) in lang, "markkinoija, ylläpitäjä".
+func roleNames(lang string, roles []campaigns.Role) string {
+	var names []string
+	for _, r := range roles {
+		if r != campaigns.RoleAdmin {
+			names = append(names, translate(lang, "role."+string(r)))
+		}
 	}
 	return strings.Join(names, ", ")
 }

@@ -233,7 +233,9 @@ func TestLoginStartsASession(t *testing.T) {
 	// A marketer's session: a 403 page with the security headers. An admin's: the dashboard.
 	mkt, _ := c.signIn(t, "maija")
 	resp, body = c.do(t, "GET", "/ops/queues/", nil, nil, mkt)
-	if resp.StatusCode != http.StatusForbidden || body == "dashboard" || !strings.Contains(body, "marketer") {
+	// The refusal is a page of her console (her name and translated role, sign-out), in Finnish.
+	if resp.StatusCode != http.StatusForbidden || body == "dashboard" || !strings.Contains(body, "maija (markkinoija)") ||
+		!strings.Contains(body, `action="/logout"`) || !strings.Contains(body, "rooleille: ylläpitäjä sekä pääkäyttäjä") {
 		t.Errorf("dashboard with a marketer's session: %d %q", resp.StatusCode, body)
 	}
 	checkSecurityHeaders(t, "403 page", resp, false)

@@ -297,7 +297,7 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 		batchBase := run.Slices * batchesPerSlice
 		// Not through s.stmt: the query relies on being planned with its actual parameter values.
 		args := selectionArgs(runID, &spec, time.Now(), opt, run.SelectedUpto, upto.Int64, batchBase)
-		if err := tx.GetContext(ctx, &res.Deliveries, s.q("select-slice"), args...); err != nil {
+		if err := tx.GetContext(ctx, &res.Deliveries, s.selection("select-slice"), args...); err != nil {
 			return fmt.Errorf("select run %d: %w", runID, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q("insert-batches"), runID, batchBase); err != nil {
@@ -329,9 +329,10 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 // k*batchesPerSlice, so a slice of up to a million deliveries per channel never collides.
 const batchesPerSlice = 1_000_000
 
-// selectionArgs gives the bind parameters of the select-slice query (queries/selection.sql), in the
-// order of its slots. Every value a marketer wrote reaches PostgreSQL as one of them; the SQL text is
-// fixed. A segment condition that is not given is NULL, which the query reads as "any".
+// selectionArgs gives the bind parameters of the select-slice query (queries/selection.sql: the
+// selection's slots, $1 to $11, then select-slice's), in the order of its slots; audience-slice
+// takes the first selectionSlots of them. Every value a marketer wrote reaches PostgreSQL as one of
+// them; the SQL text is fixed. A segment condition that is not given is NULL, which the query reads as "any".
 func selectionArgs(runID int64, spec *campaigns.Spec, now time.Time, opt campaigns.SelectOptions, after, upto int64, batchBase int) []any {
 	seg := spec.Segment
 	// An absent list must be NULL: an empty array ('{}') would match no member at all.
@@ -430,7 +431,9 @@ func (s *Store) FinishRuns(ctx context.Context) ([]int64, error) {
 
 // CampaignStats reports the campaign's status and one run's deliveries per channel (runID, or the
 // latest run when runID is 0): queued, sent, failed, skipped (at selection or at send time) and
-// cancelled, with skip reasons. A run that is not the campaign's is ErrNotFound.
+// cancelled, with skip reasons. A run that is not the campaign's is ErrNotFound. The counts come
+// from delivery_counts (migration 0011), not from the run's deliveries: a few hundred rows, however
+// large the run.
 func (s *Store) CampaignStats(ctx context.Context, id, runID int64) (campaigns.Stats, error) {
 	c, err := s.Campaign(ctx, id)
 	if err != nil {
@@ -450,51 +453,8 @@ func (s *Store) CampaignStats(ctx context.Context, id, runID int64) (campaigns.S
 	if err != nil {
 		return st, fmt.Errorf("stats of campaign %d: %w", id, err)
 	}
-	byStatus, err := s.channelCounts(ctx, "run-delivery-counts", st.RunID)
-	if err != nil {
-		return st, err
-	}
-	selectionSkips, err := s.channelCounts(ctx, "run-skip-counts", st.RunID)
-	if err != nil {
-		return st, err
-	}
-	sendSkips, err := s.channelCounts(ctx, "run-send-skips", st.RunID)
-	if err != nil {
-		return st, err
-	}
-	for _, c := range byStatus {
-		cs := st.Channels[c.Channel]
-		switch campaigns.DeliveryStatus(c.Key) {
-		case campaigns.DeliveryQueued:
-			cs.Queued += c.N
-		case campaigns.DeliverySent:
-			cs.Sent += c.N
-		case campaigns.DeliveryFailed:
-			cs.Failed += c.N
-		case campaigns.DeliverySkipped:
-			cs.Skipped += c.N
-		case campaigns.DeliveryCancelled:
-			cs.Cancel += c.N
-		}
-		cs.Total += c.N
-		st.Channels[c.Channel] = cs
-	}
-	// Members left out at selection have no delivery row: they add to skipped and to the total.
-	for _, c := range selectionSkips {
-		cs := st.Channels[c.Channel]
-		cs.Skipped += c.N
-		cs.Total += c.N
-		st.Channels[c.Channel] = cs
-	}
-	for _, c := range append(selectionSkips, sendSkips...) {
-		cs := st.Channels[c.Channel]
-		if cs.Reasons == nil {
-			cs.Reasons = map[campaigns.SkipReason]int64{}
-		}
-		cs.Reasons[campaigns.SkipReason(c.Key)] += c.N
-		st.Channels[c.Channel] = cs
-	}
-	return st, nil
+	err = s.runStats(ctx, &st)
+	return st, err
 }
 
 // channelCount is one row of a per-channel count: by status or by skip reason.

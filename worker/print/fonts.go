@@ -1,6 +1,7 @@
 package print
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,10 +54,14 @@ func loadFonts() (*fonts, error) {
 	return fs, nil
 }
 
-// register embeds the faces in pdf (as subsets of the characters used, at Output).
+// register embeds the faces in pdf (as subsets of the characters used, at Output). Each document
+// gets its own copy of the font files: fpdf's subsetter appends to slices of the bytes it is given
+// (utf8FontFile.getMetrics), writing into them, so documents made at once (a worker's batches, the
+// console's previews) would race on shared bytes, and the Go fonts' own would be changed for every
+// later document. A copy is about 500 KB a document.
 func (fs *fonts) register(pdf *fpdf.Fpdf) {
 	for _, f := range []face{fs.regular, fs.bold, fs.mono} {
-		pdf.AddUTF8FontFromBytes(f.family, f.style, f.ttf)
+		pdf.AddUTF8FontFromBytes(f.family, f.style, bytes.Clone(f.ttf))
 	}
 }
 

@@ -3,6 +3,7 @@ package print
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -14,11 +15,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/templates"
 	"github.com/jacksmood/dispatch/worker"
+	"golang.org/x/image/font/gofont/goregular"
 )
 
 // sampleLetters returns three letters deliberately NOT in postal-code order, so that the tests see
@@ -826,5 +829,43 @@ func TestRenderWritesThePDFAlone(t *testing.T) {
 	}
 	if err := r.Render(context.Background(), &out, nil); err == nil || !strings.Contains(err.Error(), "no letters") {
 		t.Errorf("no letters: err = %v", err)
+	}
+}
+
+// TestRenderAtOnceLeavesTheFontsAlone: documents rendered at the same time (a worker's batches, the
+// console's previews) do not share the font files fpdf writes into; the Go fonts' bytes stay as
+// shipped. (Under -race, shared bytes were a data race; without, later letters' glyph widths could
+// change.)
+func TestRenderAtOnceLeavesTheFontsAlone(t *testing.T) {
+	t.Parallel()
+	before := sha256.Sum256(goregular.TTF)
+	r, err := NewRenderer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	letters := sampleLetters()
+	// Names with letters from the end of the fonts' tables, where fpdf's subsetter appends.
+	letters[0].Member.FirstName, letters[0].Member.LastName = "Ŵŷŕ", "Ǻǽǿ Ωώ Жёў"
+	var wg sync.WaitGroup
+	sizes := make([]int, 6)
+	for i := range sizes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out bytes.Buffer
+			if err := r.Render(context.Background(), &out, letters); err != nil {
+				t.Error(err)
+			}
+			sizes[i] = out.Len()
+		}()
+	}
+	wg.Wait()
+	if after := sha256.Sum256(goregular.TTF); after != before {
+		t.Error("rendering changed the Go Regular font's bytes")
+	}
+	for i, n := range sizes {
+		if n == 0 || n != sizes[0] {
+			t.Errorf("document %d: %d bytes, the first %d: the same letters at once gave different PDFs", i, n, sizes[0])
+		}
 	}
 }

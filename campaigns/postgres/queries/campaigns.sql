@@ -162,15 +162,8 @@ WITH done AS (
 )
 SELECT id FROM done
 
--- name: run-delivery-counts
-SELECT channel, status AS key, count(*) AS n FROM deliveries WHERE run_id = $1 GROUP BY channel, status
-
 -- name: run-skip-counts
 SELECT channel, reason AS key, members AS n FROM run_skips WHERE run_id = $1
-
--- name: run-send-skips
-SELECT channel, reason AS key, count(*) AS n FROM deliveries WHERE run_id = $1 AND status = 'skipped'
-GROUP BY channel, reason
 
 -- name: campaign-members-reached
 -- Members (still in the register) who were sent the campaign on any channel, in any run.
@@ -188,10 +181,11 @@ SELECT id FROM runs WHERE campaign_id = $1 AND ($2 = 0 OR id = $2)
 ORDER BY scheduled_for DESC, id DESC LIMIT 1
 
 -- name: campaign-runs
--- Every run of a campaign, newest first, with what it sent.
+-- Every run of a campaign, newest first, with what it sent: from the counters (0011), not the
+-- deliveries.
 SELECT r.id, r.status, r.scheduled_for, r.started_at, r.finished_at,
-       count(d.id) FILTER (WHERE d.status = 'sent') AS sent,
-       count(d.id) FILTER (WHERE d.status = 'failed') AS failed
-FROM runs r LEFT JOIN deliveries d ON d.run_id = r.id
+       coalesce(sum(c.n) FILTER (WHERE c.status = 'sent'), 0) AS sent,
+       coalesce(sum(c.n) FILTER (WHERE c.status = 'failed'), 0) AS failed
+FROM runs r LEFT JOIN delivery_counts c ON c.run_id = r.id
 WHERE r.campaign_id = $1
 GROUP BY r.id ORDER BY r.scheduled_for DESC, r.id DESC

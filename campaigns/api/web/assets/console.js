@@ -9,7 +9,7 @@
   "use strict";
   var every = 2000;
 
-  function fetchInto(el, url, done) {
+  function fetchInto(el, url, done, failed) {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) {
         if (!r.ok) { throw new Error(r.status); }
@@ -20,7 +20,9 @@
         el.setAttribute("data-updated", new Date().toISOString());
         done(el.querySelector("[data-final]") !== null);
       })
-      .catch(function () { done(false); });
+      .catch(function () {
+        if (failed) { failed(); } else { done(false); }
+      });
   }
 
   function live(el) {
@@ -34,8 +36,12 @@
     setTimeout(tick, every);
   }
 
+  // A figure that cannot be had says so (data-failed), rather than "counting…" for ever.
   function load(el) {
-    fetchInto(el, el.getAttribute("data-load"), function () {});
+    fetchInto(el, el.getAttribute("data-load"), function () {}, function () {
+      el.textContent = el.getAttribute("data-failed") || "–";
+      el.setAttribute("aria-busy", "false");
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
