@@ -126,5 +126,10 @@ func CheckField(field, value string) error {
 	if limit, ok := fieldLimits[field]; ok && utf8.RuneCountInString(value) > limit {
 		return Errorf(ErrInvalid, "is longer than %d characters", limit)
 	}
+	// A member's id is a path segment of the console (/members/ID): "." and ".." would be folded
+	// away by every HTTP client and router, and the member could not be reached there.
+	if (field == "external_id" || field == "member") && value != "" && strings.Trim(value, ".") == "" {
+		return Errorf(ErrInvalid, "is only dots")
+	}
 	return nil
 }

@@ -221,6 +221,29 @@ func checkStats(t *testing.T, s *postgres.Store, campaignID, runID int64, when s
 	if !reflect.DeepEqual(latest[campaignID], st) {
 		t.Errorf("%s: LatestStats %+v\nCampaignStats %+v", when, latest[campaignID], st)
 	}
+	checkResultCounters(t, s, runID, when)
+}
+
+// checkResultCounters fails the test unless the counters the results read (0012: sends per second,
+// failures by reason, coupons) are what counting the ledger gives.
+func checkResultCounters(t *testing.T, s *postgres.Store, runID int64, when string) {
+	t.Helper()
+	same := func(what, counters, ledger string) {
+		t.Helper()
+		q := `SELECT count(*) FROM ((` + counters + ` EXCEPT ` + ledger + `) UNION ALL (` + ledger + ` EXCEPT ` + counters + `)) x`
+		if n := pgtest.Count(t, s.DB(), q, runID); n != 0 {
+			t.Errorf("%s: %d rows of %s differ between the counters and the ledger", when, n, what)
+		}
+	}
+	same("sends per second",
+		`SELECT channel, second, sum(n)::bigint FROM run_sends WHERE run_id = $1 GROUP BY 1, 2 HAVING sum(n) <> 0`,
+		`SELECT channel, date_trunc('second', sent_at), count(*)::bigint FROM deliveries WHERE run_id = $1 AND status = 'sent' AND sent_at IS NOT NULL GROUP BY 1, 2`)
+	same("failures by reason",
+		`SELECT channel, reason, sum(n)::bigint FROM delivery_counts WHERE run_id = $1 AND status = 'failed' GROUP BY 1, 2 HAVING sum(n) <> 0`,
+		`SELECT channel, reason, count(*)::bigint FROM deliveries WHERE run_id = $1 AND status = 'failed' GROUP BY 1, 2`)
+	same("coupons",
+		`SELECT channel, sum(issued)::bigint, sum(redeemed)::bigint FROM coupon_counts WHERE run_id = $1 GROUP BY 1 HAVING sum(issued) <> 0`,
+		`SELECT k.channel, count(*)::bigint, count(x.coupon_id)::bigint FROM coupons k LEFT JOIN coupon_redemptions x ON x.coupon_id = k.id WHERE k.run_id = $1 GROUP BY 1`)
 }
 
 // TestStatsCountWhatTheLedgerHolds changes a run's deliveries every way the store does (the

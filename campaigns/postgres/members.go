@@ -252,8 +252,24 @@ func (s *Store) EraseMember(ctx context.Context, externalID string, a campaigns.
 		if _, err := tx.ExecContext(ctx, s.q("erase-scrub-audit"), id); err != nil {
 			return fmt.Errorf("erase member %d: audit values: %w", id, err)
 		}
+		// The failure reasons the erasure reduces to their category are counted under their old
+		// text in delivery_counts (0012) until the update below moves them: their counter rows,
+		// then summing to nothing, go too, so that no server's words about the person stay there.
+		var scrubbed []struct {
+			RunID   int64  `db:"run_id"`
+			Channel string `db:"channel"`
+			Reason  string `db:"reason"`
+		}
+		if err := tx.SelectContext(ctx, &scrubbed, s.q("erase-scrubbed-reasons"), id); err != nil {
+			return fmt.Errorf("erase member %d: failure reasons: %w", id, err)
+		}
 		if _, err := tx.ExecContext(ctx, s.q("erase-deliveries"), id); err != nil {
 			return fmt.Errorf("erase member %d: deliveries: %w", id, err)
+		}
+		for _, k := range scrubbed {
+			if _, err := tx.ExecContext(ctx, s.q("erase-reason-counts"), k.RunID, k.Channel, k.Reason); err != nil {
+				return fmt.Errorf("erase member %d: failure counts: %w", id, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q("erase-member"), id); err != nil {
 			return fmt.Errorf("erase member %d: %w", id, err)

@@ -54,7 +54,9 @@ func (s *Store) RunResults(ctx context.Context, campaignID, runID int64, now tim
 		Bucket  int64             `db:"bucket"`
 		N       int64             `db:"n"`
 	}
-	if err := s.db.SelectContext(ctx, &sends, s.q("run-results-timeline"), st.RunID, run.StartedAt, res.BucketSeconds, buckets-1); err != nil {
+	// The buckets start at the whole second the run started in: run_sends counts by second.
+	origin := run.StartedAt.Truncate(time.Second)
+	if err := s.db.SelectContext(ctx, &sends, s.q("run-results-timeline"), st.RunID, origin, res.BucketSeconds, buckets-1); err != nil {
 		return res, fmt.Errorf("timeline of run %d: %w", st.RunID, err)
 	}
 	res.Timeline = make([]campaigns.SendBucket, buckets)
@@ -63,7 +65,7 @@ func (s *Store) RunResults(ctx context.Context, campaignID, runID int64, now tim
 		for ch := range res.Channels {
 			sent[ch] = 0
 		}
-		res.Timeline[i] = campaigns.SendBucket{Start: run.StartedAt.Add(time.Duration(i) * bucket), Sent: sent}
+		res.Timeline[i] = campaigns.SendBucket{Start: origin.Add(time.Duration(i) * bucket), Sent: sent}
 	}
 	for _, x := range sends {
 		res.Timeline[x.Bucket].Sent[x.Channel] += x.N

@@ -170,6 +170,18 @@ UPDATE deliveries SET member_id = NULL, consent_event_id = NULL,
        reason = CASE WHEN status = 'failed' THEN split_part(reason, ':', 1) ELSE reason END
 WHERE member_id = $1
 
+-- name: erase-scrubbed-reasons
+-- The member's failure reasons that erase-deliveries reduces to their category.
+SELECT DISTINCT run_id, channel, reason FROM deliveries
+WHERE member_id = $1 AND status = 'failed' AND reason <> split_part(reason, ':', 1)
+
+-- name: erase-reason-counts
+-- A failure reason's counter rows once they count nothing (erase-deliveries moved them to the
+-- category): the reason's text goes with them.
+DELETE FROM delivery_counts
+WHERE run_id = $1 AND channel = $2 AND status = 'failed' AND reason = $3
+  AND (SELECT sum(n) FROM delivery_counts WHERE run_id = $1 AND channel = $2 AND status = 'failed' AND reason = $3) = 0
+
 -- name: erase-member
 -- Consent events, current consents and purchases go with the member (ON DELETE CASCADE); coupons
 -- stay, with member_id set to NULL: the coupon ledger without the person.
