@@ -312,7 +312,10 @@ func TestConsoleCampaignFromFormToResults(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "campaign-preview-sms")
 
 	browsertest.Open(t, ctx, campaignURL)
-	browsertest.ClickNav(t, ctx, `ul.preview-links a[href$="channel=postal&lang=fi"]`)
+	// The letter's page embeds the PDF, whose viewer may take its time to say the page loaded:
+	// the test waits for the page's elements rather than its load event.
+	browsertest.Click(t, ctx, `ul.preview-links a[href$="channel=postal&lang=fi"]`)
+	browsertest.Do(t, ctx, "the letter's preview", chromedp.WaitReady(chromedp.CSS(`object.preview.letter`)))
 	pdf := browsertest.Attr(t, ctx, "object.preview.letter", "data")
 	if r := browsertest.Fetch(t, ctx, pdf); r.Status != 200 || r.ContentType != "application/pdf" || !strings.HasPrefix(r.Head, "%PDF-") {
 		t.Fatalf("the letter %s: %d %q %q", pdf, r.Status, r.ContentType, r.Head)

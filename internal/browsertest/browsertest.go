@@ -189,6 +189,7 @@ func Open(t testing.TB, ctx context.Context, addr string) int {
 func ClickNav(t testing.TB, ctx context.Context, css string) int {
 	t.Helper()
 	Do(t, ctx, "find "+css, chromedp.WaitReady(chromedp.CSS(css)))
+	Settle(t, ctx)
 	sctx, cancel := context.WithTimeout(ctx, StepTimeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(sctx, chromedp.Click(chromedp.CSS(css)))
@@ -201,9 +202,19 @@ func ClickNav(t testing.TB, ctx context.Context, css string) int {
 	return int(resp.Status)
 }
 
+// Settle waits until no part of the page is still loading (no element is aria-busy="true", as a
+// segment's size is while it is counted). A click aims at where the element is: a region that
+// fills in meanwhile moves what is below it, and the click would land beside it.
+func Settle(t testing.TB, ctx context.Context) {
+	t.Helper()
+	Run(t, ctx, "wait for the page to finish loading its parts",
+		chromedp.Poll[bool](`document.readyState === "complete" && document.querySelector('[aria-busy="true"]') === null`))
+}
+
 // Click clicks the element (visible, waited for) without waiting for a page to load.
 func Click(t testing.TB, ctx context.Context, css string) {
 	t.Helper()
+	Settle(t, ctx)
 	Do(t, ctx, "click "+css, chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
 }
 

@@ -130,8 +130,14 @@ WHERE m.id = $1 AND ((s.channel = 'email' AND s.key = m.email_key)
 ORDER BY s.channel
 
 -- name: member-audit
+-- audit_log has no index on member_id: the entries are found by the member's external id
+-- (audit_log_member), which every entry about a member is written with and which never changes;
+-- member_id = $1 keeps out the entries of an erased member whose external id was reused. By
+-- member_id alone this read the whole log: 14 ms for 200,000 entries, on every member page.
 SELECT id, at, actor, action, member_id, member_external_id, details::text AS details
-FROM audit_log WHERE member_id = $1 ORDER BY id
+FROM audit_log
+WHERE member_external_id = (SELECT external_id FROM members WHERE id = $1) AND member_id = $1
+ORDER BY id
 
 -- name: erase-suppress
 -- The erased member's email and phone stay on the suppression list as keys (hashes), never as text,

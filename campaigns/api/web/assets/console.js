@@ -2,7 +2,7 @@
 //  - refreshes each element marked data-live="URL" every 2 s with the HTML fragment at URL, until a
 //    fragment says it is final (it holds an element with data-final), and while the tab is visible;
 //  - fills each element marked data-load="URL" once with the fragment at URL (a slow figure, such as a
-//    segment's size, that the page does not wait for).
+//    segment's size, that the page does not wait for), and then clears its aria-busy.
 // Fragments come from the same site (same-origin fetch with the session cookie) and are HTML that the
 // server's templates escaped.
 (function () {
@@ -38,7 +38,9 @@
 
   // A figure that cannot be had says so (data-failed), rather than "counting…" for ever.
   function load(el) {
-    fetchInto(el, el.getAttribute("data-load"), function () {}, function () {
+    fetchInto(el, el.getAttribute("data-load"), function () {
+      el.setAttribute("aria-busy", "false");
+    }, function () {
       el.textContent = el.getAttribute("data-failed") || "–";
       el.setAttribute("aria-busy", "false");
     });
