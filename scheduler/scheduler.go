@@ -59,6 +59,10 @@ type Config struct {
 	Clock func() time.Time
 	// QuietHours is when SMS batches are not enqueued (they wait for the morning). Zero: never.
 	QuietHours campaigns.QuietHours
+	// Wake, when set, makes a pass at once whenever it receives: the store's notifications of a
+	// campaign scheduled, paused, resumed or cancelled (postgres.Store.ListenForWork). The Interval's
+	// timer goes on beside it, for what no notification says (a cron tick, a retry due, a lost task).
+	Wake <-chan struct{}
 }
 
 // Validate fills defaults and checks the values.
@@ -159,6 +163,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.log.Info("scheduler: stopping")
 			return nil
 		case <-t.C:
+		case <-s.cfg.Wake:
 		}
 	}
 }

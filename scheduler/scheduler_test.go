@@ -277,7 +277,9 @@ func TestBatchWaitingForARetryIsEnqueuedWhenDue(t *testing.T) {
 	if d := time.Until(next); d < 59*time.Minute || d > 61*time.Minute {
 		t.Fatalf("next attempt in %s, want an hour", d)
 	}
-	pgtest.Must(t, "release", s.ReleaseBatch(ctx, b, "w1", true))
+	if finished, err := s.ReleaseBatch(ctx, b, "w1", true); err != nil || finished {
+		t.Fatalf("release with a delivery waiting: run finished %v, %v", finished, err)
+	}
 	pgtest.Must(t, "task done", insp.DeleteTask(worker.QueueEmail, worker.TaskID(b)))
 
 	// Before its retry time: not enqueued, however stale, and the run goes on.
@@ -331,9 +333,97 @@ func TestBatchWaitingForARetryIsEnqueuedWhenDue(t *testing.T) {
 		t.Fatalf("lease %v, due %+v, want only the waiting delivery, with 1 attempt", held, due)
 	}
 	pgtest.Must(t, "sent", s.MarkSent(ctx, []campaigns.Sent{{DeliveryID: due[0].ID, At: time.Now()}}))
-	pgtest.Must(t, "release", s.ReleaseBatch(ctx, b, "w2", true))
-	pgtest.Must(t, "tick", sch.Tick(ctx))
+	// The worker that releases the run's last batch finishes the run itself.
+	if finished, err := s.ReleaseBatch(ctx, b, "w2", true); err != nil || !finished {
+		t.Fatalf("release of the last batch: run finished %v, %v", finished, err)
+	}
 	if status, done, _ := state(); status != "finished" || !done {
 		t.Fatalf("run %s, batch done %v, want both finished", status, done)
 	}
+}
+
+// A scheduler whose timer would not fire for an hour is woken by the database: a campaign
+// scheduled "now" is selected and enqueued at once, a paused run's batches go back to the queue
+// the moment it is resumed, and another schema's changes in the same database do not wake it.
+func TestSchedulerWakesWhenACampaignIsScheduledOrResumed(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	rdb := redistest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := postgres.Open(ctx, url)
+	pgtest.Must(t, "open", err)
+	t.Cleanup(func() { s.Close() })
+	s.SetRegisterKey(pgtest.RegisterKey)
+	_, err = s.Migrate(ctx)
+	pgtest.Must(t, "migrate", err)
+	register(t, s, 12)
+	other := pgtest.New(t) // another installation in the same database
+	register(t, other, 3)
+
+	wake, err := s.ListenForWork(ctx, url, quiet)
+	pgtest.Must(t, "listen", err)
+	q := scheduler.NewRedisQueue(rdb.Opt)
+	t.Cleanup(func() { q.Close() })
+	var passes atomic.Int32
+	counting := &countingStore{Store: s, passes: &passes}
+	sch, err := scheduler.New(scheduler.Config{Interval: time.Hour, Wake: wake, Select: campaigns.SelectOptions{BatchSize: 4}}, counting, q, quiet)
+	pgtest.Must(t, "scheduler", err)
+	done := make(chan struct{})
+	go func() { defer close(done); sch.Run(ctx) }()
+	waitUntil := func(what string, cond func() bool) time.Duration {
+		t.Helper()
+		t0 := time.Now()
+		for !cond() {
+			if time.Since(t0) > 5*time.Second {
+				t.Fatalf("%s: not within 5 s (the timer is an hour)", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return time.Since(t0)
+	}
+	waitUntil("the first pass", func() bool { return passes.Load() >= 1 })
+	settled := func() int32 { // passes once no notification is pending
+		time.Sleep(300 * time.Millisecond)
+		return passes.Load()
+	}
+	before := settled()
+
+	// Another schema's campaign scheduled now: this scheduler does not stir.
+	createCampaign(t, other, campaigns.Spec{Name: "theirs", Kind: campaigns.KindNewsletter, Channels: []campaigns.Channel{campaigns.Email}}, time.Now())
+	if after := settled(); after != before {
+		t.Fatalf("%d passes after another schema's change, want none", after-before)
+	}
+
+	id := createCampaign(t, s, campaigns.Spec{Name: "now", Kind: campaigns.KindNewsletter, Channels: []campaigns.Channel{campaigns.Email}}, time.Now())
+	took := waitUntil("the run's batches enqueued", func() bool {
+		return pgtest.Count(t, s.DB(), `SELECT count(*) FROM batches WHERE enqueued_at IS NOT NULL`) == 3
+	})
+	t.Logf("scheduled to enqueued: %s", took)
+
+	pgtest.Must(t, "pause", s.PauseCampaign(ctx, id, campaigns.Audit{Actor: "tester", Action: campaigns.AuditCampaignPause}))
+	pgtest.Must(t, "flush", rdb.Client.FlushDB(ctx).Err()) // the tasks are gone: only a new pass brings them back
+	_, err = s.DB().Exec(`UPDATE batches SET enqueued_at = NULL`)
+	pgtest.Must(t, "forget", err)
+	settled()
+	pgtest.Must(t, "resume", s.ResumeCampaign(ctx, id, campaigns.Audit{Actor: "tester", Action: campaigns.AuditCampaignResume}))
+	took = waitUntil("the resumed run's batches enqueued again", func() bool {
+		// asynq's own pending list: its registry of queues went with the flush (see above).
+		n, err := rdb.Client.LLen(ctx, "asynq:{"+worker.QueueEmail+"}:pending").Result()
+		return err == nil && n == 3
+	})
+	t.Logf("resumed to enqueued: %s", took)
+	cancel()
+	<-done
+}
+
+// countingStore counts the scheduler's passes (each starts with StartDueRuns).
+type countingStore struct {
+	*postgres.Store
+	passes *atomic.Int32
+}
+
+func (c *countingStore) StartDueRuns(ctx context.Context, now time.Time, next campaigns.NextRunFunc) ([]int64, error) {
+	c.passes.Add(1)
+	return c.Store.StartDueRuns(ctx, now, next)
 }

@@ -72,8 +72,9 @@ type Store interface {
 	// ReleaseBatch gives owner's lease back. complete says the worker went through every delivery
 	// that was due: the batch is then finished unless some delivery is still queued (waiting for a
 	// retry), and then it is enqueued again when the first of those is due. It does nothing when
-	// owner no longer holds the lease.
-	ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, complete bool) error
+	// owner no longer holds the lease. A batch done that was the last of its run finishes the run
+	// (runFinished).
+	ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, complete bool) (runFinished bool, err error)
 	// RunForWorker returns the run's status and its campaign's spec, or an error wrapping
 	// campaigns.ErrNotFound when the run is gone.
 	RunForWorker(ctx context.Context, runID int64) (campaigns.Run, error)

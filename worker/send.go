@@ -85,18 +85,17 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 			slog.String("channel", string(send[0].Channel)), slog.Int("codes", len(coupons)),
 			slog.Int64("first_delivery_id", send[0].ID), slog.Int64("last_delivery_id", send[len(send)-1].ID))
 	}
-	// What was sent is recorded once for the chunk, and recorded even when a later message of the
-	// chunk fails or ctx ends: the messages are out, and the ledger must say so.
-	sent := make([]campaigns.Sent, 0, len(send))
+	// Each message sent is handed to the ledger's recorder at once (record.go); the next one goes
+	// out only once the previous one is written, and the chunk ends when its last one is.
+	var last *sentGroup
 	defer func() {
-		if rerr := w.store.MarkSent(context.WithoutCancel(ctx), sent); rerr != nil && err == nil {
-			err = rerr
+		if werr := last.wait(ctx); werr != nil && err == nil {
+			err = werr
 		}
-		w.metrics.Outcome(chunk[0].Channel, OutcomeSent, len(sent))
 	}()
 	for _, d := range send {
 		if w.stopping.Load() {
-			return false, errStopping // what this chunk sent so far is recorded by the deferred MarkSent
+			return false, errStopping // what this chunk sent is recorded all the same
 		}
 		if w.limiter != nil {
 			// Per message, so that a slow rate never holds a whole chunk (and the lease) waiting.
@@ -111,26 +110,28 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 		if c, ok := coupons[d.ID]; ok {
 			coupon = &c
 		}
-		rcpt, ok, err := w.sendOne(ctx, run, d, coupon, sender)
+		rcpt, ok, err := w.sendOne(ctx, run, d, coupon, sender, last)
 		if err != nil {
 			return false, err
 		}
 		if ok {
-			sent = append(sent, campaigns.Sent{DeliveryID: d.ID, At: time.Now(), ProviderRef: rcpt.ProviderRef, Segments: rcpt.Segments})
+			last = w.recorder.add(campaigns.Sent{DeliveryID: d.ID, At: time.Now(), ProviderRef: rcpt.ProviderRef, Segments: rcpt.Segments})
+			w.metrics.Outcome(d.Channel, OutcomeSent, 1)
 		}
 	}
 	return false, nil
 }
 
-// sendOne renders and sends one delivery. ok reports that the message went out (the caller records
-// it). Every failure of the message itself is handled here, logged and recorded: a render failure,
+// sendOne renders and sends one delivery, once prev (the group of the batch's previous message,
+// nil for none) is written: the batch never has two messages sent and not recorded. ok reports
+// that the message went out (the caller records it). Every failure of the message itself is handled here, logged and recorded: a render failure,
 // a permanent failure (with a bounce, the address suppressed) or a panic fails the delivery; a
 // transient failure defers it to a later attempt, or fails it after Config.MaxAttempts
 // (retryLater). It returns an error only when the batch must stop: the store failed, or ctx ended
 // while the message was in hand (the worker is shutting down or the task timed out: no attempt is
 // counted, and the error, a *sendError naming the delivery, gives the batch back to asynq; it is
 // logged once, by the server's error handler).
-func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, sender Sender) (rcpt Receipt, ok bool, err error) {
+func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Delivery, coupon *campaigns.IssuedCoupon, sender Sender, prev *sentGroup) (rcpt Receipt, ok bool, err error) {
 	attrs := []any{slog.Int64("delivery_id", d.ID), slog.Int64("member_id", d.Member.ID), slog.String("channel", string(d.Channel))}
 	fail := func(reason string) error {
 		w.metrics.Outcome(d.Channel, OutcomeFailed, 1)
@@ -146,6 +147,9 @@ func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Del
 	if err != nil {
 		w.log.Error("render failed", append(attrs, "err", err)...)
 		return rcpt, false, fail("render: " + err.Error())
+	}
+	if err := prev.wait(ctx); err != nil {
+		return rcpt, false, &sendError{deliveryID: d.ID, err: err}
 	}
 	rcpt, err = sender.Send(ctx, msg)
 	switch {

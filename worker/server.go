@@ -69,6 +69,13 @@ func Serve(ctx context.Context, redis asynq.RedisConnOpt, w *Worker, cfg ServerC
 	log.Info("worker draining")
 	w.Stop()
 	srv.Shutdown()
+	// The batches have returned, each once its messages were written; this waits for a statement
+	// still being tried again (the database away) for as long as a batch may take to give back.
+	dctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := w.Drain(dctx); err != nil {
+		log.Error("worker stopped with sent messages not yet in the ledger: they are sent again", "err", err)
+	}
 	log.Info("worker stopped")
 	return nil
 }

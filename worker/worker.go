@@ -33,10 +33,16 @@ type Config struct {
 	// its batch over after this. Default 60s.
 	LeaseTTL time.Duration
 	// CheckEvery is the size of a chunk: how many messages are re-checked (consent, suppression, run
-	// paused) in one query just before they are sent, and recorded as sent in one statement after.
-	// Smaller is a tighter window between check and send, and fewer messages sent again when a worker
-	// is killed mid-chunk (at most CheckEvery per batch in flight). Default 20.
+	// paused) in one query just before they are sent. Smaller is a tighter window between check and
+	// send. Default 20.
 	CheckEvery int
+	// RecordEvery is how long the first sent message handed to the ledger waits for those of the
+	// other batches before they are written together in one statement (a group commit; record.go).
+	// Messages handed over while a statement runs wait for the next one anyway. A batch sends its
+	// next message only once its previous one is written, so a worker killed with SIGKILL leaves at
+	// most one message per batch in flight unrecorded (sent again), and longer is fewer statements
+	// but a slower batch. Default 1ms; negative: no wait.
+	RecordEvery time.Duration
 	// QuietHours is when no SMS is sent: a batch met in them is given back until the morning. Zero:
 	// never quiet.
 	QuietHours campaigns.QuietHours
@@ -72,6 +78,9 @@ func (c *Config) Validate() error {
 	if c.CheckEvery <= 0 {
 		c.CheckEvery = 20
 	}
+	if c.RecordEvery == 0 {
+		c.RecordEvery = time.Millisecond
+	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
 	}
@@ -104,6 +113,7 @@ type Worker struct {
 	log      *slog.Logger
 	stopping atomic.Bool
 	metrics  Metrics
+	recorder *sentRecorder
 	// printing lets one print batch at a time be built: a 5,000-page PDF is built in memory.
 	printing chan struct{}
 }
@@ -122,7 +132,8 @@ func New(cfg Config, store Store, senders map[campaigns.Channel]Sender, printer 
 		metrics = nopMetrics{}
 	}
 	return &Worker{cfg: cfg, store: store, senders: senders, printer: printer, compose: composer, limiter: limiter,
-		metrics: metrics, log: log, printing: make(chan struct{}, 1)}, nil
+		metrics: metrics, log: log, printing: make(chan struct{}, 1),
+		recorder: newSentRecorder(store, max(cfg.RecordEvery, 0), log)}, nil
 }
 
 // Handler routes the deliver:* task types of the channels the worker serves to ProcessBatch. A task
@@ -143,6 +154,10 @@ func (w *Worker) Handler() asynq.Handler {
 // and its task is retried later. Called on SIGTERM before the asynq server shuts down; a stopped
 // worker does not start again.
 func (w *Worker) Stop() { w.stopping.Store(true) }
+
+// Drain waits until every message sent is written to the ledger, or ctx ends: called after the
+// asynq server has shut down, before the process exits.
+func (w *Worker) Drain(ctx context.Context) error { return w.recorder.drain(ctx) }
 
 // errStopping is returned when a batch is given back because the worker is stopping: transient, so
 // asynq keeps the task and it runs again elsewhere.
@@ -190,8 +205,12 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 		// The failure is handled (logged) here: the batch's own outcome is what ProcessBatch returns.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := w.store.ReleaseBatch(rctx, b, w.cfg.Owner, complete); err != nil {
+		finished, err := w.store.ReleaseBatch(rctx, b, w.cfg.Owner, complete)
+		if err != nil {
 			w.log.Error("release batch", slog.Int64("run_id", b.RunID), slog.String("channel", string(b.Channel)), slog.Int("batch", b.Batch), "err", err)
+		}
+		if finished {
+			w.log.Info("run finished", slog.Int64("run_id", b.RunID))
 		}
 	}()
 	run, err := w.store.RunForWorker(ctx, b.RunID)

@@ -1,14 +1,26 @@
 // Command email measures dispatch's email throughput end to end against a bare go-mail loop, in
-// the same run, against the same local SMTP sink, with the same number of messages and connections:
+// the same run, against the same kind of local SMTP sink, with the same number of messages and
+// connections:
 //
 //	go run ./bench/email -messages 100000 -connections 20
+//	go run ./bench/email -messages 100000 -connections 20 -workers 3
+//	go run ./bench/email -crash -messages 10800
 //
-// Bare loop: `connections` goroutines, each with one go-mail client, send rendered coupon emails.
+// Bare loop: `connections` goroutines, each with one go-mail client, send rendered coupon emails;
+// it runs before and after dispatch, and dispatch is compared with the mean of the two.
 // dispatch: a fresh database with `messages` members who consented to email, a coupon campaign
-// scheduled now, `dispatch scheduler` and `dispatch worker --concurrency connections` as separate
-// processes (built from ./cmd/dispatch); timed from scheduling until the scheduler marks the run
-// finished (every delivery final in the ledger). It reports messages/s of both, the ratio, the time to the first message, and the peak RSS
-// of the worker and scheduler processes.
+// scheduled now, `dispatch scheduler` (its default interval: it is woken by the database) and
+// `workers` × `dispatch worker --concurrency connections` as separate processes (built from
+// ./cmd/dispatch), each worker with an SMTP sink of its own so that its share is counted; timed
+// from scheduling until the run is shown finished in the ledger. It reports messages/s of both,
+// the ratio, the time from scheduling to the first message, the time from the last message to the
+// run finished, each worker's share, the peak RSS of the worker and scheduler processes, and the
+// CPU time of every process.
+//
+// -crash repeats the crash run of issue 11: one worker is killed with SIGKILL when 30 % of the
+// messages are out, a new one started at once, and Redis is flushed (FLUSHDB: no persistence)
+// at 60 %; it reports the members who got nothing (must be 0) and the messages sent twice (bound:
+// the killed worker's connections).
 package main
 
 import (
@@ -26,6 +38,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "github.com/lib/pq"
@@ -46,6 +59,8 @@ func main() {
 	messages := flag.Int("messages", 100000, "messages to send in each measurement")
 	conns := flag.Int("connections", 20, "SMTP connections (bare loop goroutines, worker concurrency)")
 	keep := flag.Bool("keep", false, "keep the database afterwards")
+	workers := flag.Int("workers", 1, "worker processes, each with `connections` connections and an SMTP sink of its own")
+	crash := flag.Bool("crash", false, "the crash run: SIGKILL the worker at 30 %, flush Redis at 60 %; count missing and duplicate messages")
 	flag.Parse()
 	ctx := context.Background()
 	fmt.Printf("machine: %d CPUs, %s/%s, %s; %d messages over %d connections\n",
@@ -105,49 +120,165 @@ func main() {
 	c, err := store.CreateCampaign(ctx, &spec, campaigns.Audit{Actor: "bench", Action: campaigns.AuditCampaignCreate})
 	check(err)
 
-	workerCmd := start(bin, env, "worker", "--concurrency", strconv.Itoa(*conns))
-	schedCmd := start(bin, env, "scheduler", "--interval", "100ms")
-	time.Sleep(time.Second) // both daemons up before the clock starts
-	before := sink.Received()
+	if *crash {
+		crashRun(ctx, store, rdb, bin, env, c.ID, *messages, *conns)
+		return
+	}
+
+	sinks := make([]*mailcatcher.Server, *workers)
+	workerCmds := make([]*exec.Cmd, *workers)
+	for i := range sinks {
+		sinks[i], err = mailcatcher.Start("127.0.0.1:0", "", false)
+		check(err)
+		defer sinks[i].Close()
+		wenv := append(append([]string(nil), env...), "DISPATCH_SMTP_URL="+sinks[i].URL())
+		workerCmds[i] = start(bin, wenv, fmt.Sprintf("worker%d", i+1), "worker", "--concurrency", strconv.Itoa(*conns))
+	}
+	schedCmd := start(bin, env, "scheduler", "scheduler")
+	time.Sleep(time.Second) // the daemons up before the clock starts
 	cpu0 := cpuSeconds()
 	t0 := time.Now()
 	check(store.ScheduleCampaign(ctx, c.ID, t0, campaigns.Audit{Actor: "bench", Action: campaigns.AuditCampaignSchedule}))
 	var peakWorker, peakScheduler int64
-	// Done when the scheduler has marked the run finished: every delivery final, recorded in the ledger.
+	// Done when the run is shown finished: every delivery final, recorded in the ledger.
 	for {
-		peakWorker = max(peakWorker, rss(workerCmd.Process.Pid))
+		for _, w := range workerCmds {
+			peakWorker = max(peakWorker, rss(w.Process.Pid))
+		}
 		peakScheduler = max(peakScheduler, rss(schedCmd.Process.Pid))
 		var finished bool
 		check(store.DB().GetContext(ctx, &finished, `SELECT EXISTS (SELECT 1 FROM runs WHERE campaign_id = $1 AND status = 'finished')`, c.ID))
 		if finished {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	took := time.Since(t0)
 	cpu1 := cpuSeconds()
-	peakWorker = max(peakWorker, hwm(workerCmd.Process.Pid))
+	for _, w := range workerCmds {
+		peakWorker = max(peakWorker, hwm(w.Process.Pid))
+	}
 	peakScheduler = max(peakScheduler, hwm(schedCmd.Process.Pid))
 	var sent int
-	var first time.Duration
 	check(store.DB().GetContext(ctx, &sent, `SELECT count(*) FROM deliveries WHERE status = 'sent'`))
-	var firstSent, runStarted time.Time
-	check(store.DB().GetContext(ctx, &firstSent, `SELECT min(sent_at) FROM deliveries`))
-	check(store.DB().GetContext(ctx, &runStarted, `SELECT started_at FROM runs WHERE campaign_id = $1`, c.ID))
-	first = firstSent.Sub(t0)
-	fromRun := firstSent.Sub(runStarted)
-	stop(workerCmd)
+	var firstSent, lastSent, runStarted, finishedAt time.Time
+	check(store.DB().QueryRowContext(ctx, `SELECT min(sent_at), max(sent_at) FROM deliveries`).Scan(&firstSent, &lastSent))
+	check(store.DB().QueryRowContext(ctx, `SELECT started_at, finished_at FROM runs WHERE campaign_id = $1`, c.ID).Scan(&runStarted, &finishedAt))
+	workerCPU := 0.0
+	for _, w := range workerCmds {
+		workerCPU += cpu1.of(w.Process.Pid) - cpu0.of(w.Process.Pid)
+		stop(w)
+	}
 	stop(schedCmd)
-	got := sink.Received() - before
+
+	bareAfter := bareLoop(sink, *messages, *conns, msg)
+	fmt.Printf("bare go-mail loop, again: %d messages in %.2fs = %.0f msg/s\n", *messages, bareAfter.Seconds(), float64(*messages)/bareAfter.Seconds())
+	bareRate := (float64(*messages)/bare.Seconds() + float64(*messages)/bareAfter.Seconds()) / 2
+
+	got := int64(0)
+	shares := make([]string, len(sinks))
+	for i, s := range sinks {
+		got += s.Received()
+		shares[i] = strconv.FormatInt(s.Received(), 10)
+	}
 	rate := float64(sent) / took.Seconds()
-	fmt.Printf("dispatch end to end: %d sent (%d received by the sink) in %.2fs = %.0f msg/s\n", sent, got, took.Seconds(), rate)
-	fmt.Printf("first message: %d ms after the run started (%d ms after the campaign was due)\n", fromRun.Milliseconds(), first.Milliseconds())
-	fmt.Printf("ratio dispatch / bare loop: %.0f %%\n", 100*rate/(float64(*messages)/bare.Seconds()))
+	fmt.Printf("dispatch end to end (%d worker process(es)): %d sent (%d received by the sinks) in %.2fs = %.0f msg/s\n", *workers, sent, got, took.Seconds(), rate)
+	if *workers > 1 {
+		fmt.Printf("messages per worker: %s (largest share %.1f %% over the smallest)\n", strings.Join(shares, ", "), 100*spread(sinks))
+	}
+	fmt.Printf("first message: %d ms after `campaigns schedule` (%d ms after the run started)\n", firstSent.Sub(t0).Milliseconds(), firstSent.Sub(runStarted).Milliseconds())
+	fmt.Printf("run finished: %d ms after the last message was recorded\n", finishedAt.Sub(lastSent).Milliseconds())
+	fmt.Printf("ratio dispatch / bare loop (mean of both): %.0f %%\n", 100*rate/bareRate)
 	fmt.Printf("peak RSS: worker %.1f MB, scheduler %.1f MB\n", float64(peakWorker)/1024, float64(peakScheduler)/1024)
-	fmt.Printf("CPU seconds during the dispatch run (%.1f s wall, %d cores): worker %.1f, scheduler %.1f, postgres %.1f, redis %.1f, SMTP sink and this program %.1f\n",
-		took.Seconds(), runtime.NumCPU(), cpu1.of(workerCmd.Process.Pid)-cpu0.of(workerCmd.Process.Pid),
+	fmt.Printf("CPU seconds during the dispatch run (%.1f s wall, %d cores): worker(s) %.1f, scheduler %.1f, postgres %.1f, redis %.1f, SMTP sinks and this program %.1f\n",
+		took.Seconds(), runtime.NumCPU(), workerCPU,
 		cpu1.of(schedCmd.Process.Pid)-cpu0.of(schedCmd.Process.Pid), cpu1.named("postgres")-cpu0.named("postgres"),
 		cpu1.named("redis-server")-cpu0.named("redis-server"), cpu1.of(os.Getpid())-cpu0.of(os.Getpid()))
+}
+
+// spread is how much more the busiest sink received than the idlest, as a share of the idlest.
+func spread(sinks []*mailcatcher.Server) float64 {
+	lo, hi := sinks[0].Received(), sinks[0].Received()
+	for _, s := range sinks {
+		lo, hi = min(lo, s.Received()), max(hi, s.Received())
+	}
+	if lo == 0 {
+		return 1
+	}
+	return float64(hi-lo) / float64(lo)
+}
+
+// crashRun sends the campaign with one worker that is killed with SIGKILL at 30 % and replaced at
+// once, and Redis flushed at 60 %, then counts per member what the sink received.
+func crashRun(ctx context.Context, store *postgres.Store, rdb *redis.Client, bin string, env []string, campaignID int64, members, conns int) {
+	sink, err := mailcatcher.Start("127.0.0.1:0", "", true)
+	check(err)
+	defer sink.Close()
+	env = append(append([]string(nil), env...), "DISPATCH_SMTP_URL="+sink.URL())
+	// A short lease and stale-after, so that the killed worker's batches are taken over and the
+	// flushed tasks enqueued again within seconds rather than a minute or two.
+	workerArgs := []string{"worker", "--concurrency", strconv.Itoa(conns), "--lease", "5s"}
+	first := start(bin, env, "worker1", workerArgs...)
+	sched := start(bin, env, "scheduler", "scheduler", "--stale-after", "10s")
+	time.Sleep(time.Second)
+	t0 := time.Now()
+	check(store.ScheduleCampaign(ctx, campaignID, t0, campaigns.Audit{Actor: "bench", Action: campaigns.AuditCampaignSchedule}))
+	waitReceived(sink, members*30/100)
+	check(first.Process.Signal(syscall.SIGKILL))
+	first.Wait()
+	killedAt := sink.Received()
+	second := start(bin, env, "worker2", workerArgs...)
+	waitReceived(sink, members*60/100)
+	check(rdb.FlushDB(ctx).Err())
+	flushedAt := sink.Received()
+	for {
+		var finished bool
+		check(store.DB().GetContext(ctx, &finished, `SELECT EXISTS (SELECT 1 FROM runs WHERE campaign_id = $1 AND status = 'finished')`, campaignID))
+		if finished {
+			break
+		}
+		if time.Since(t0) > 10*time.Minute {
+			log.Fatal("the run did not finish within 10 minutes")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took := time.Since(t0)
+	stop(second)
+	stop(sched)
+	perMember := map[string]int{}
+	for _, m := range sink.Messages() {
+		for _, to := range m.To {
+			perMember[to]++
+		}
+	}
+	missing, dups := 0, 0
+	for i := 1; i <= members; i++ {
+		n := perMember[fmt.Sprintf("member%d@example.com", i)]
+		if n == 0 {
+			missing++
+		}
+		dups += max(n-1, 0)
+	}
+	var sent int
+	check(store.DB().GetContext(ctx, &sent, `SELECT count(*) FROM deliveries WHERE status = 'sent'`))
+	fmt.Printf("crash run: %d members, worker killed (SIGKILL) after %d messages, Redis flushed after %d; finished in %.1fs\n",
+		members, killedAt, flushedAt, took.Seconds())
+	fmt.Printf("sink received %d messages; ledger: %d sent; members who got nothing: %d; messages sent twice: %d (bound: %d, the killed worker's connections)\n",
+		sink.Received(), sent, missing, dups, conns)
+	if missing > 0 || dups > conns || sent != members {
+		os.Exit(1)
+	}
+}
+
+// waitReceived waits until the sink has received n messages.
+func waitReceived(sink *mailcatcher.Server, n int) {
+	deadline := time.Now().Add(5 * time.Minute)
+	for sink.Received() < int64(n) {
+		if time.Now().After(deadline) {
+			log.Fatalf("the sink did not receive %d messages within 5 minutes (%d)", n, sink.Received())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // bareLoop sends n messages over conns go-mail clients, each reused for its share.
@@ -214,10 +345,11 @@ func importMembers(ctx context.Context, store *postgres.Store, n int) error {
 	return err
 }
 
-func start(bin string, env []string, args ...string) *exec.Cmd {
+// start runs the dispatch binary with args, its output in $TMPDIR/dispatch-bench-<name>.log.
+func start(bin string, env []string, name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	logf, err := os.Create(filepath.Join(os.TempDir(), "dispatch-bench-"+args[0]+".log"))
+	logf, err := os.Create(filepath.Join(os.TempDir(), "dispatch-bench-"+name+".log"))
 	check(err)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	check(cmd.Start())

@@ -423,7 +423,7 @@ func (s *Store) MarkEnqueued(ctx context.Context, batches []campaigns.Batch, gen
 // FinishRuns marks finished every running run whose batches are all done, and returns their ids.
 func (s *Store) FinishRuns(ctx context.Context) ([]int64, error) {
 	var ids []int64
-	if err := s.db.SelectContext(ctx, &ids, s.q("finish-runs")); err != nil {
+	if err := s.db.SelectContext(ctx, &ids, s.q("finish-runs"), 0); err != nil {
 		return nil, fmt.Errorf("finish runs: %w", err)
 	}
 	return ids, nil

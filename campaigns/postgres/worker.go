@@ -34,13 +34,24 @@ func (s *Store) LeaseBatch(ctx context.Context, b campaigns.Batch, owner string,
 // batch that was due: the batch is then marked done when none of its deliveries is still queued,
 // and otherwise keeps the earliest next attempt of those waiting for a retry as its retry time
 // (BatchesToRetry). A batch given back before the end of its pass keeps no retry time. It does
-// nothing when owner no longer holds the lease.
-func (s *Store) ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, complete bool) error {
-	_, err := s.exec(ctx, "release-batch", b.RunID, b.Channel, b.Batch, owner, complete)
-	if err != nil {
-		return fmt.Errorf("release batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
+// nothing when owner no longer holds the lease. When the batch is done and was its run's last, the
+// run is finished here (as FinishRuns does), and runFinished reports it: a run is shown finished
+// as soon as its last message is recorded, not at the scheduler's next pass.
+func (s *Store) ReleaseBatch(ctx context.Context, b campaigns.Batch, owner string, complete bool) (runFinished bool, err error) {
+	var done []bool
+	if err := s.db.SelectContext(ctx, &done, s.q("release-batch"), b.RunID, b.Channel, b.Batch, owner, complete); err != nil {
+		return false, fmt.Errorf("release batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
 	}
-	return nil
+	if len(done) == 0 || !done[0] {
+		return false, nil
+	}
+	// A statement of its own, after the release is committed: of two workers releasing a run's last
+	// two batches at once, the later one's statement sees both done.
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, s.q("finish-runs"), b.RunID); err != nil {
+		return false, fmt.Errorf("finish run %d: %w", b.RunID, err)
+	}
+	return len(ids) > 0, nil
 }
 
 // BatchesToRetry returns up to limit batches that a worker gave back with deliveries waiting for a

@@ -79,7 +79,7 @@ func (a *app) schedulerCommand() *cobra.Command {
 }
 
 // runScheduler runs the scheduler daemon until ctx ends.
-func (a *app) runScheduler(ctx context.Context, s scheduler.Store, cfg scheduler.Config, quiet campaigns.QuietHours) error {
+func (a *app) runScheduler(ctx context.Context, s store, cfg scheduler.Config, quiet campaigns.QuietHours) error {
 	opt, err := redisOpt(a.cfg.RedisURL)
 	if err != nil {
 		return err
@@ -88,6 +88,12 @@ func (a *app) runScheduler(ctx context.Context, s scheduler.Store, cfg scheduler
 	defer q.Close()
 	cfg.Location = a.cfg.Timezone
 	cfg.QuietHours = quiet
+	// Woken by the database the moment a campaign is scheduled, paused, resumed or cancelled.
+	wake, err := s.ListenForWork(ctx, a.cfg.DatabaseURL, a.log)
+	if err != nil {
+		return err
+	}
+	cfg.Wake = wake
 	sch, err := scheduler.New(cfg, s, q, a.log)
 	if err != nil {
 		return err

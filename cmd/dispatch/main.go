@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
@@ -34,6 +35,7 @@ type store interface {
 	Migrate(ctx context.Context) ([]string, error)
 	SetRegisterKey(key []byte)
 	AdoptRegisterKey(ctx context.Context) error
+	ListenForWork(ctx context.Context, url string, log *slog.Logger) (<-chan struct{}, error)
 	Close() error
 }
 

@@ -146,10 +146,11 @@ WHERE b.run_id = v.run_id AND b.channel = v.channel AND b.batch = v.batch
 -- name: finish-runs
 -- A run is finished when every batch is done; its campaign goes back to scheduled when it recurs.
 -- A batch with a delivery still queued (one waiting for a retry included) is never done
--- (release-batch), so no run finishes while a delivery of it may still be sent.
+-- (release-batch), so no run finishes while a delivery of it may still be sent. $1: the run to look
+-- at (the worker that completed one of its batches), or 0 for every run (the scheduler).
 WITH done AS (
   UPDATE runs r SET status = 'finished', finished_at = now()
-  WHERE r.status = 'running'
+  WHERE r.status = 'running' AND ($1::bigint = 0 OR r.id = $1)
     AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.run_id = r.id AND b.done_at IS NULL)
   RETURNING r.id, r.campaign_id
 ), camp AS (

@@ -24,6 +24,7 @@ UPDATE batches b SET lease_until = NULL, lease_owner = NULL,
        retry_at = CASE WHEN $5 THEN waiting.next END
 FROM waiting
 WHERE b.run_id = $1 AND b.channel = $2 AND b.batch = $3 AND b.lease_owner = $4
+RETURNING b.done_at IS NOT NULL AS done
 
 -- name: run-for-worker
 SELECT r.id, r.campaign_id, r.status, c.spec::text AS spec

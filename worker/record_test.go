@@ -1,0 +1,103 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/campaigns/postgres"
+	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
+	"github.com/jacksmood/dispatch/worker"
+	"github.com/jacksmood/dispatch/worker/compose"
+)
+
+// Whenever a message is in the sender's hands, every message the batch sent before it is in the
+// ledger already: a worker killed at any moment leaves at most the one in hand unrecorded. The
+// chunk (CheckEvery) is larger than the batch, so the old record-per-chunk would fail this.
+func TestEachMessageIsRecordedBeforeTheNextGoesOut(t *testing.T) {
+	t.Parallel()
+	f := newRun(t, 8, newsletter)
+	sender := newRecordingSender()
+	var mu sync.Mutex
+	var unrecorded []int // per Send: messages sent before it and not in the ledger
+	sender.onSend(func(n int, _ compose.Message) {
+		sent := n - 1 // every earlier Send succeeded
+		recorded := pgtest.Count(t, f.store.DB(), `SELECT count(*) FROM deliveries WHERE run_id = $1 AND status = 'sent'`, f.runID)
+		mu.Lock()
+		unrecorded = append(unrecorded, sent-recorded)
+		mu.Unlock()
+	})
+	w := newWorker(t, f, worker.Config{CheckEvery: 50}, sender, nil, nil)
+	if err := f.work(t, w); err != nil {
+		t.Fatalf("process: %v", err)
+	}
+	for i, n := range unrecorded {
+		if n != 0 {
+			t.Fatalf("message %d went out with %d earlier messages not yet recorded (per Send: %v)", i+1, n, unrecorded)
+		}
+	}
+	if len(unrecorded) != 8 {
+		t.Fatalf("%d sends, want 8", len(unrecorded))
+	}
+	for i, s := range f.statuses(t) {
+		if s != "sent" {
+			t.Fatalf("delivery #%d is %s after the batch, want sent", i+1, s)
+		}
+	}
+	f.wantBatch(t, true)
+	if status := f.runStatus(t); status != "finished" {
+		t.Fatalf("run %s after its only batch, want finished by the worker", status)
+	}
+}
+
+// flakyLedger fails its first few MarkSent calls, as a database restarting would.
+type flakyLedger struct {
+	*postgres.Store
+	failures atomic.Int32
+	calls    atomic.Int32
+}
+
+func (l *flakyLedger) MarkSent(ctx context.Context, sent []campaigns.Sent) error {
+	l.calls.Add(1)
+	if l.failures.Add(-1) >= 0 {
+		return errors.New("mark deliveries sent: driver: bad connection")
+	}
+	return l.Store.MarkSent(ctx, sent)
+}
+
+// A ledger that cannot record a sent message for a while holds the batch back (nothing more is
+// sent meanwhile) and gets it in the end: nothing sent is lost from the ledger, and nothing is
+// sent twice.
+func TestSentMessagesAreRecordedOnceTheLedgerComesBack(t *testing.T) {
+	t.Parallel()
+	f := newRun(t, 4, newsletter)
+	ledger := &flakyLedger{Store: f.store}
+	ledger.failures.Store(3)
+	sender := newRecordingSender()
+	var during []int
+	sender.onSend(func(n int, _ compose.Message) {
+		if n == 2 {
+			// The second message goes out only after the first was written, failures and all.
+			during = append(during, int(ledger.calls.Load()))
+		}
+	})
+	w := newWorkerOn(t, ledger, f, worker.Config{}, sender, nil, nil, nil)
+	if err := f.work(t, w); err != nil {
+		t.Fatalf("process: %v", err)
+	}
+	if len(during) != 1 || during[0] != 4 {
+		t.Fatalf("the second message went out after %v MarkSent calls, want 4 (3 failed, 1 written)", during)
+	}
+	for i, s := range f.statuses(t) {
+		if s != "sent" {
+			t.Fatalf("delivery #%d is %s, want sent", i+1, s)
+		}
+	}
+	if n := len(sender.callIDs()); n != 4 {
+		t.Fatalf("%d sends for 4 deliveries", n)
+	}
+	f.wantBatch(t, true)
+}
