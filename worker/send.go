@@ -88,10 +88,12 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 	// Each message sent is handed to the ledger's recorder at once (record.go); the next one goes
 	// out only once the previous one is written, and the chunk ends when its last one is.
 	var last *sentGroup
+	sent := 0
 	defer func() {
 		if werr := last.wait(ctx); werr != nil && err == nil {
 			err = werr
 		}
+		w.metrics.Outcome(chunk[0].Channel, OutcomeSent, sent) // once a chunk: a Redis call
 	}()
 	for _, d := range send {
 		if w.stopping.Load() {
@@ -116,7 +118,7 @@ func (w *Worker) sendChunk(ctx context.Context, run campaigns.Run, chunk []campa
 		}
 		if ok {
 			last = w.recorder.add(campaigns.Sent{DeliveryID: d.ID, At: time.Now(), ProviderRef: rcpt.ProviderRef, Segments: rcpt.Segments})
-			w.metrics.Outcome(d.Channel, OutcomeSent, 1)
+			sent++
 		}
 	}
 	return false, nil

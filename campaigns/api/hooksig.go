@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -206,18 +207,25 @@ func decodeJWTPart(part string, v any) error {
 	return nil
 }
 
-// numericClaim returns the claim name as whole seconds, if it is a number.
+// numericClaim returns the claim name as whole seconds, if it is a number. A number beyond
+// ±maxClaimSeconds is held at that bound, still far in the past or the future: an nbf of 1e19
+// (more seconds than an int64 holds) or 1e400 (more than a float64) is a time to come, not one
+// wrapped around to the past or no time at all.
 func numericClaim(claims map[string]any, name string) (int64, bool) {
 	n, ok := claims[name].(json.Number)
 	if !ok {
 		return 0, false
 	}
 	f, err := n.Float64()
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, false
 	}
-	return int64(f), true
+	return int64(max(-maxClaimSeconds, min(f, maxClaimSeconds))), true
 }
+
+// maxClaimSeconds bounds an exp or nbf claim: some 35 million years from 1970 either way, which
+// time.Unix holds and compares without overflow.
+const maxClaimSeconds = 1 << 50
 
 // gatewayAPIFields are the fields of a GatewayAPI callback that dispatch reads: the body must
 // carry the same values as the JWT's claims, or it is not the callback GatewayAPI signed.
