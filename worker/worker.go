@@ -41,7 +41,7 @@ type Config struct {
 	// Messages handed over while a statement runs wait for the next one anyway. A batch sends its
 	// next message only once its previous one is written, so a worker killed with SIGKILL leaves at
 	// most one message per batch in flight unrecorded (sent again), and longer is fewer statements
-	// but a slower batch. Default 1ms; negative: no wait.
+	// but a slower batch. Default 3ms; negative: no wait.
 	RecordEvery time.Duration
 	// QuietHours is when no SMS is sent: a batch met in them is given back until the morning. Zero:
 	// never quiet.
@@ -79,7 +79,7 @@ func (c *Config) Validate() error {
 		c.CheckEvery = 20
 	}
 	if c.RecordEvery == 0 {
-		c.RecordEvery = time.Millisecond
+		c.RecordEvery = 3 * time.Millisecond
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8

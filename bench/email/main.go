@@ -60,6 +60,9 @@ func main() {
 	conns := flag.Int("connections", 20, "SMTP connections (bare loop goroutines, worker concurrency)")
 	keep := flag.Bool("keep", false, "keep the database afterwards")
 	workers := flag.Int("workers", 1, "worker processes, each with `connections` connections and an SMTP sink of its own")
+	checkEvery := flag.String("check-every", "", "the workers' --check-every (default: theirs)")
+	cpuProfile := flag.String("cpuprofile", "", "write the (first) worker's CPU profile to this file")
+	recordEvery := flag.String("record-every", "", "the workers' --record-every (default: theirs)")
 	crash := flag.Bool("crash", false, "the crash run: SIGKILL the worker at 30 %, flush Redis at 60 %; count missing and duplicate messages")
 	flag.Parse()
 	ctx := context.Background()
@@ -87,6 +90,9 @@ func main() {
 	check(err)
 	admin.Exec("DROP DATABASE IF EXISTS " + *dbName)
 	_, err = admin.Exec("CREATE DATABASE " + *dbName)
+	check(err)
+	// Trigger functions' time is counted (pg_stat_user_functions), printed at the end.
+	_, err = admin.Exec("ALTER DATABASE " + *dbName + " SET track_functions = 'pl'")
 	check(err)
 	if !*keep {
 		defer admin.Exec("DROP DATABASE IF EXISTS " + *dbName)
@@ -132,7 +138,17 @@ func main() {
 		check(err)
 		defer sinks[i].Close()
 		wenv := append(append([]string(nil), env...), "DISPATCH_SMTP_URL="+sinks[i].URL())
-		workerCmds[i] = start(bin, wenv, fmt.Sprintf("worker%d", i+1), "worker", "--concurrency", strconv.Itoa(*conns))
+		args := []string{"worker", "--concurrency", strconv.Itoa(*conns)}
+		if *recordEvery != "" {
+			args = append(args, "--record-every", *recordEvery)
+		}
+		if *checkEvery != "" {
+			args = append(args, "--check-every", *checkEvery)
+		}
+		if *cpuProfile != "" && i == 0 {
+			args = append(args, "--cpuprofile", *cpuProfile)
+		}
+		workerCmds[i] = start(bin, wenv, fmt.Sprintf("worker%d", i+1), args...)
 	}
 	schedCmd := start(bin, env, "scheduler", "scheduler")
 	time.Sleep(time.Second) // the daemons up before the clock starts
@@ -164,6 +180,7 @@ func main() {
 	var firstSent, lastSent, runStarted, finishedAt time.Time
 	check(store.DB().QueryRowContext(ctx, `SELECT min(sent_at), max(sent_at) FROM deliveries`).Scan(&firstSent, &lastSent))
 	check(store.DB().QueryRowContext(ctx, `SELECT started_at, finished_at FROM runs WHERE campaign_id = $1`, c.ID).Scan(&runStarted, &finishedAt))
+	printDatabaseStats(ctx, store, c.ID)
 	workerCPU := 0.0
 	for _, w := range workerCmds {
 		workerCPU += cpu1.of(w.Process.Pid) - cpu0.of(w.Process.Pid)
@@ -190,10 +207,29 @@ func main() {
 	fmt.Printf("run finished: %d ms after the last message was recorded\n", finishedAt.Sub(lastSent).Milliseconds())
 	fmt.Printf("ratio dispatch / bare loop (mean of both): %.0f %%\n", 100*rate/bareRate)
 	fmt.Printf("peak RSS: worker %.1f MB, scheduler %.1f MB\n", float64(peakWorker)/1024, float64(peakScheduler)/1024)
-	fmt.Printf("CPU seconds during the dispatch run (%.1f s wall, %d cores): worker(s) %.1f, scheduler %.1f, postgres %.1f, redis %.1f, SMTP sinks and this program %.1f\n",
+	fmt.Printf("CPU seconds during the dispatch run (%.1f s wall, %d cores): worker(s) %.1f, scheduler %.1f, postgres %.1f (of which the bench database's backends %.1f), redis %.1f, SMTP sinks and this program %.1f\n",
 		took.Seconds(), runtime.NumCPU(), workerCPU,
 		cpu1.of(schedCmd.Process.Pid)-cpu0.of(schedCmd.Process.Pid), cpu1.named("postgres")-cpu0.named("postgres"),
+		cpu1.backends(*dbName)-cpu0.backends(*dbName),
 		cpu1.named("redis-server")-cpu0.named("redis-server"), cpu1.of(os.Getpid())-cpu0.of(os.Getpid()))
+}
+
+// printDatabaseStats prints what PostgreSQL did for the run: transactions, rows written per table,
+// and the time of the trigger functions.
+func printDatabaseStats(ctx context.Context, store *postgres.Store, campaignID int64) {
+	var commits int64
+	check(store.DB().GetContext(ctx, &commits, `SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`))
+	fmt.Printf("database: %d transactions committed since it was created\n", commits)
+	rows, err := store.DB().QueryContext(ctx, `SELECT funcname, calls, round(self_time::numeric, 0) FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 6`)
+	check(err)
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var calls int64
+		var ms float64
+		check(rows.Scan(&name, &calls, &ms))
+		fmt.Printf("  trigger function %s: %d calls, %.0f ms\n", name, calls, ms)
+	}
 }
 
 // spread is how much more the busiest sink received than the idlest, as a share of the idlest.
@@ -361,10 +397,24 @@ func stop(cmd *exec.Cmd) {
 	cmd.Wait()
 }
 
-// cpuTimes is the user+system CPU seconds of every process, by pid, with their names.
+// cpuTimes is the user+system CPU seconds of every process, by pid, with their names and command
+// lines.
 type cpuTimes struct {
 	secs  map[int]float64
 	names map[int]string
+	cmds  map[int]string
+}
+
+// backends sums the CPU seconds of the PostgreSQL backends connected to the database db (their
+// command line names it): other databases' work on the machine is left out.
+func (c cpuTimes) backends(db string) float64 {
+	t := 0.0
+	for pid, cmd := range c.cmds {
+		if strings.HasPrefix(cmd, "postgres:") && strings.Contains(cmd, " "+db+" ") {
+			t += c.secs[pid]
+		}
+	}
+	return t
 }
 
 func (c cpuTimes) of(pid int) float64 { return c.secs[pid] }
@@ -382,7 +432,7 @@ func (c cpuTimes) named(prefix string) float64 {
 }
 
 func cpuSeconds() cpuTimes {
-	c := cpuTimes{secs: map[int]float64{}, names: map[int]string{}}
+	c := cpuTimes{secs: map[int]float64{}, names: map[int]string{}, cmds: map[int]string{}}
 	dirs, _ := os.ReadDir("/proc")
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(d.Name())
@@ -406,6 +456,9 @@ func cpuSeconds() cpuTimes {
 		stime, _ := strconv.ParseFloat(fields[12], 64)
 		c.secs[pid] = (utime + stime) / 100 // clock ticks: 100 per second on Linux
 		c.names[pid] = s[open+1 : close]
+		if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
+			c.cmds[pid] = strings.ReplaceAll(string(cmd), "\x00", " ")
+		}
 	}
 	return c
 }

@@ -289,7 +289,7 @@ type testMailer struct {
 
 func (t *testMailer) Send(ctx context.Context, m compose.Message) (worker.Receipt, error) {
 	if t.sender == nil {
-		mailer, err := email.New(email.Config{URL: t.a.cfg.SMTPURL, From: t.a.cfg.MailFrom, Connections: 1}, t.a.log)
+		mailer, err := email.New(email.Config{URL: t.a.cfg.SMTPURL, From: t.a.cfg.MailFrom, Connections: 1, Timeout: t.a.cfg.SMTPTimeout}, t.a.log)
 		if err != nil {
 			return worker.Receipt{}, err
 		}

@@ -80,6 +80,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"DISPATCH_DATABASE_URL":    "mysql://x",
 		"DISPATCH_REDIS_URL":       "localhost:6379",
 		"DISPATCH_SMTP_URL":        "smtp://h:25?starttls=maybe",
+		"DISPATCH_SMTP_TIMEOUT":    "0s",
 		"DISPATCH_MAIL_FROM":       "not an address",
 		"DISPATCH_SMS_URL":         "carrier-pigeon://",
 		"DISPATCH_PUBLIC_URL":      "ftp://x",

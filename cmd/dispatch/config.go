@@ -24,6 +24,8 @@ type config struct {
 	RedisURL    string
 	SMTPURL     string
 	SMTPURLSet  bool // DISPATCH_SMTP_URL was given (the demo runs its own catcher otherwise)
+	// SMTPTimeout is DISPATCH_SMTP_TIMEOUT: how long the SMTP server may take to answer.
+	SMTPTimeout time.Duration
 	// PublicURLSet: DISPATCH_PUBLIC_URL was given (the demo serves its links where it can otherwise)
 	PublicURLSet bool
 	MailFrom     string
@@ -109,6 +111,15 @@ var settings = []setting{
 				return fmt.Errorf("starttls=%q: want required, opportunistic or off", st)
 			}
 			c.SMTPURL = v
+			return nil
+		}},
+	{"DISPATCH_SMTP_TIMEOUT", "smtp-timeout", "30s", "how long the SMTP server may take to be dialed or to answer a command; a message it stalls on is tried again later",
+		func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration like 30s", v)
+			}
+			c.SMTPTimeout = d
 			return nil
 		}},
 	{"DISPATCH_MAIL_FROM", "mail-from", "Jack's Mood <news@jacksmood.example>", "sender of email",

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -20,10 +21,10 @@ import (
 )
 
 func (a *app) workerCommand() *cobra.Command {
-	var concurrency int
+	var concurrency, checkEvery int
 	var queues []string
-	var retryDelay, leaseTTL time.Duration
-	var smsLogPath string
+	var retryDelay, leaseTTL, recordEvery time.Duration
+	var smsLogPath, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "worker [--concurrency N] [--queues email,sms,print]",
 		Short: "Run a worker daemon: send the queued batches (SIGTERM finishes the message in hand and stops)",
@@ -39,6 +40,13 @@ func (a *app) workerCommand() *cobra.Command {
 			}
 			if err := a.startDaemon(); err != nil {
 				return err
+			}
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer stop()
 			}
 			// The ledger's per-message "sent" records commit asynchronously: a worker crash loses
 			// nothing (PostgreSQL has the commit), and a database crash loses at most the last
@@ -62,7 +70,8 @@ func (a *app) workerCommand() *cobra.Command {
 			}
 			return a.runWorker(a.ctx, s, workerOptions{
 				server: worker.ServerConfig{Concurrency: concurrency, Queues: queues, RetryDelay: retryDelay},
-				lease:  leaseTTL, smsLog: smsLog, quiet: a.cfg.QuietHours,
+				lease:  leaseTTL, smsLog: smsLog, quiet: a.cfg.QuietHours, recordEvery: recordEvery,
+				checkEvery: checkEvery,
 			})
 		},
 	}
@@ -71,6 +80,10 @@ func (a *app) workerCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 0, "fixed delay before a failed batch is retried, and the first wait before a delivery that failed transiently is tried again (tests; default: exponential backoff)")
 	cmd.Flags().MarkHidden("retry-delay")
 	cmd.Flags().DurationVar(&leaseTTL, "lease", time.Minute, "how long a killed worker's batch stays held before another worker takes it over")
+	cmd.Flags().DurationVar(&recordEvery, "record-every", 0, "how long a sent message waits for others to be recorded with it in one statement (default 3ms; a batch sends its next message once its previous one is recorded)")
+	cmd.Flags().IntVar(&checkEvery, "check-every", 0, "how many messages are re-checked (consent, suppression, run paused) in one query just before they are sent, and given their coupons in one statement (default 20)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the worker to this file until it stops (go tool pprof reads it)")
+	cmd.Flags().MarkHidden("cpuprofile")
 	cmd.Flags().StringVar(&smsLogPath, "sms-log", "sms.log", "with DISPATCH_SMS_URL=log://: the file the SMS are written to (mode 0600)")
 	return cmd
 }
@@ -82,6 +95,9 @@ type workerOptions struct {
 	smsLog   io.Writer // where log:// SMS go
 	printDir string    // where print batches go; default DISPATCH_PRINT_DIR
 	quiet    campaigns.QuietHours
+	// recordEvery and checkEvery are worker.Config.RecordEvery and CheckEvery (0: their defaults).
+	recordEvery time.Duration
+	checkEvery  int
 }
 
 // runWorker sends batches from the queue until ctx ends, with the channels configured.
@@ -94,7 +110,8 @@ func (a *app) runWorker(ctx context.Context, s worker.Store, o workerOptions) er
 	if err != nil {
 		return err
 	}
-	mailer, err := email.New(email.Config{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Connections: max(o.server.Concurrency, 1)}, a.log)
+	mailer, err := email.New(email.Config{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Connections: max(o.server.Concurrency, 1),
+		Timeout: a.cfg.SMTPTimeout}, a.log)
 	if err != nil {
 		return err
 	}
@@ -119,10 +136,23 @@ func (a *app) runWorker(ctx context.Context, s worker.Store, o workerOptions) er
 		campaigns.SMS:   {N: a.cfg.SMSRate.N, Per: a.cfg.SMSRate.Per},
 	})
 	w, err := worker.New(worker.Config{LeaseTTL: o.lease, QuietHours: o.quiet, Timezone: a.cfg.Timezone,
-		RetryBackoff: o.server.RetryDelay},
+		RetryBackoff: o.server.RetryDelay, RecordEvery: o.recordEvery, CheckEvery: o.checkEvery},
 		s, senders, printer, composer, limiter, worker.NewRedisMetrics(rdb), a.log)
 	if err != nil {
 		return err
 	}
 	return worker.Serve(ctx, opt, w, o.server, a.log)
+}
+
+// startCPUProfile profiles the process's CPU into the file until stop is called (bench/email).
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
