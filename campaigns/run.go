@@ -12,7 +12,7 @@ type SelectOptions struct {
 	// PrintBatchSize is how many letters one print batch holds. Default and maximum 5000.
 	PrintBatchSize int
 	// SliceSize is how many members one selection step (one transaction) goes through. Default
-	// 50,000; the first slice of a run is at most 5,000 so that sending starts at once.
+	// 50,000; the first slice of a run is at most 1,000 so that sending starts at once.
 	SliceSize int
 }
 

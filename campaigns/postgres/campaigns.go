@@ -279,7 +279,7 @@ func (s *Store) SelectRun(ctx context.Context, runID int64, opt campaigns.Select
 		// The first slice is small, so that the first messages go out within a second.
 		size := opt.SliceSize
 		if run.Slices == 0 {
-			size = min(size, 5000)
+			size = min(size, 1000)
 		}
 		var upto sql.NullInt64
 		if err := tx.GetContext(ctx, &upto, s.q("next-slice"), run.SelectedUpto, size); err != nil {
