@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -98,6 +99,42 @@ func TestSentMessagesAreRecordedOnceTheLedgerComesBack(t *testing.T) {
 	}
 	if n := len(sender.callIDs()); n != 4 {
 		t.Fatalf("%d sends for 4 deliveries", n)
+	}
+	f.wantBatch(t, true)
+}
+
+// Two tasks of one batch handled at once by one worker process (a task enqueued again while the
+// first still ran) do not both send it: each handling holds the lease under a name of its own, so
+// the second finds the batch held and is retried later, when it is done.
+func TestTwoTasksOfOneBatchInOneWorkerSendItOnce(t *testing.T) {
+	t.Parallel()
+	f := newRun(t, 6, newsletter)
+	sender := newRecordingSender()
+	started := make(chan struct{})
+	var once sync.Once
+	release := make(chan struct{})
+	sender.onSend(func(n int, _ compose.Message) {
+		if n == 1 {
+			once.Do(func() { close(started) })
+			<-release // the first handling holds the batch while the second one comes
+		}
+	})
+	w := newWorker(t, f, worker.Config{}, sender, nil, nil)
+	errs := make(chan error, 2)
+	go func() { errs <- f.work(t, w) }()
+	<-started
+	go func() { errs <- f.work(t, w) }()
+	second := <-errs // the second handling returns at once: the batch is held
+	close(release)
+	first := <-errs
+	if first != nil {
+		t.Fatalf("the first handling: %v", first)
+	}
+	if second == nil || !strings.Contains(second.Error(), "held by another worker") {
+		t.Fatalf("the second handling returned %v, want the batch held by another", second)
+	}
+	if ids := sender.callIDs(); len(ids) != 6 {
+		t.Fatalf("%d sends for 6 deliveries: %v", len(ids), ids)
 	}
 	f.wantBatch(t, true)
 }

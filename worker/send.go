@@ -17,6 +17,8 @@ import (
 type batchLease struct {
 	w *Worker
 	b campaigns.Batch
+	// owner is the name the lease is held under (Config.Owner#n).
+	owner string
 	// renewed is when the lease was last taken or renewed: read just before the store was asked, so
 	// it is never later than the lease's own start.
 	renewed time.Time
@@ -29,7 +31,7 @@ func (l *batchLease) keep(ctx context.Context) error {
 		return nil
 	}
 	at := time.Now()
-	held, _, err := l.w.store.LeaseBatch(ctx, l.b, l.w.cfg.Owner, l.w.cfg.LeaseTTL)
+	held, _, err := l.w.store.LeaseBatch(ctx, l.b, l.owner, l.w.cfg.LeaseTTL)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,8 @@ import (
 
 // Config tunes a worker. Zero values take the defaults given.
 type Config struct {
-	// Owner names this worker in batch leases. Default hostname:pid.
+	// Owner names this worker in batch leases, each followed by "#n", the number of the batch's
+	// handling in this process. Default hostname:pid.
 	Owner string
 	// LeaseTTL is how long a batch stays held without renewal; a worker killed while sending hands
 	// its batch over after this. Default 60s.
@@ -112,6 +113,7 @@ type Worker struct {
 	limiter  Limiter
 	log      *slog.Logger
 	stopping atomic.Bool
+	leases   atomic.Int64 // numbers the lease owner of each batch handled
 	metrics  Metrics
 	recorder *sentRecorder
 	// printing lets one print batch at a time be built: a 5,000-page PDF is built in memory.
@@ -187,8 +189,12 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 	if !ok && !(b.Channel == campaigns.Postal && w.printer != nil) {
 		return fmt.Errorf("no sender for channel %s: %w", b.Channel, asynq.SkipRetry)
 	}
-	lease := &batchLease{w: w, b: b, renewed: time.Now()}
-	held, done, err := w.store.LeaseBatch(ctx, b, w.cfg.Owner, w.cfg.LeaseTTL)
+	// Each handling of a task holds the lease under a name of its own: two tasks of one batch that
+	// reach the same process at once (a task enqueued again while the first still ran) must not
+	// both take it as "this worker's", or both send the batch.
+	owner := fmt.Sprintf("%s#%d", w.cfg.Owner, w.leases.Add(1))
+	lease := &batchLease{w: w, b: b, owner: owner, renewed: time.Now()}
+	held, done, err := w.store.LeaseBatch(ctx, b, owner, w.cfg.LeaseTTL)
 	switch {
 	case err != nil:
 		return err
@@ -205,7 +211,7 @@ func (w *Worker) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 		// The failure is handled (logged) here: the batch's own outcome is what ProcessBatch returns.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		finished, err := w.store.ReleaseBatch(rctx, b, w.cfg.Owner, complete)
+		finished, err := w.store.ReleaseBatch(rctx, b, owner, complete)
 		if err != nil {
 			w.log.Error("release batch", slog.Int64("run_id", b.RunID), slog.String("channel", string(b.Channel)), slog.Int("batch", b.Batch), "err", err)
 		}

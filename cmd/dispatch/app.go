@@ -175,17 +175,6 @@ func (a *app) useKey(s store) {
 	}
 }
 
-// openStoreWith connects with a PostgreSQL run-time parameter set for every connection of the pool.
-func (a *app) openStoreWith(param, value string) (store, error) {
-	s, err := openStore(a.ctx, a.cfg.DatabaseURL, param, value)
-	if err != nil {
-		return nil, err
-	}
-	a.useKey(s)
-	a.store = s
-	return s, nil
-}
-
 // actor returns the named user on whose behalf a command runs (--as or DISPATCH_USER). It must be a
 // user added with `dispatch users add`; its role says what the command may do. Member data is for
 // named users only.

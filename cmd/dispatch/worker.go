@@ -48,11 +48,9 @@ func (a *app) workerCommand() *cobra.Command {
 				}
 				defer stop()
 			}
-			// The ledger's per-message "sent" records commit asynchronously: a worker crash loses
-			// nothing (PostgreSQL has the commit), and a database crash loses at most the last
-			// fraction of a second of records, whose messages may then be sent again: the same bound
-			// as a worker killed between the server's acceptance and the record.
-			s, err := a.openStoreWith("synchronous_commit", "off")
+			// The ledger's "sent" records commit synchronously: a PostgreSQL crash loses none of them,
+			// and the recorder's group commit keeps the commits few.
+			s, err := a.openStore()
 			if err != nil {
 				return err
 			}

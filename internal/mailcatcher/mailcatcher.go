@@ -1,6 +1,7 @@
 // Package mailcatcher is a small real SMTP server (emersion/go-smtp) that keeps what it receives:
 // `dispatch demo` writes each message as an .eml file, and the end-to-end tests read the messages
-// back and make it answer with failures (a 451, a 550, a dropped connection) on demand.
+// back and make it answer with failures (a 451, a 550, a dropped connection, a stall) on demand:
+// one at a time (FailNext) or on every Nth message (SetChaos).
 package mailcatcher
 
 import (
@@ -35,6 +36,23 @@ type Fault struct {
 	AtData bool
 	// Drop closes the connection in the middle of DATA, without an answer.
 	Drop bool
+	// Stall, when not zero, reads the whole message, then says nothing for this long (longer than
+	// the client's timeout, to test it) and closes the connection without an answer. The message is
+	// not kept: the server never accepted it.
+	Stall time.Duration
+}
+
+// atData reports whether the fault is met at the end of DATA rather than at RCPT TO.
+func (f Fault) atData() bool { return f.AtData || f.Drop || f.Stall > 0 }
+
+// Chaos makes the server fail a share of the messages, as an unreliable server does: every
+// Every-th message (the Every-th, the 2×Every-th ...) meets Fault. A zero Chaos fails nothing.
+type Chaos struct {
+	// Every is how often a message meets Fault, counting the messages begun (MAIL FROM) since
+	// SetChaos. 0: never.
+	Every int
+	// Fault is what those messages meet.
+	Fault Fault
 }
 
 // Server is a running catcher.
@@ -45,9 +63,15 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	faults   []Fault
-	sessions atomic.Int64
-	received atomic.Int64
-	bytes    atomic.Int64
+	chaos    Chaos
+	begun    int // messages begun since SetChaos
+	// closed is closed by Close: a stalled session stops waiting.
+	closed    chan struct{}
+	closeOnce sync.Once
+	met       atomic.Int64 // faults answered
+	sessions  atomic.Int64
+	received  atomic.Int64
+	bytes     atomic.Int64
 	// seq numbers the .eml files.
 	seq atomic.Int64
 }
@@ -61,7 +85,7 @@ func Start(addr, dir string, keep bool) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{dir: dir}
+	s := &Server{dir: dir, closed: make(chan struct{})}
 	if dir != "" {
 		// A catcher started again on the same folder goes on numbering after the files there.
 		files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
@@ -100,7 +124,10 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) URL() string { return "smtp://" + s.Addr() + "?starttls=off" }
 
 // Close stops the server.
-func (s *Server) Close() error { return s.srv.Close() }
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return s.srv.Close()
+}
 
 // Messages returns a copy of the messages kept so far.
 func (s *Server) Messages() []Message {
@@ -125,15 +152,41 @@ func (s *Server) FailNext(f ...Fault) {
 	s.faults = append(s.faults, f...)
 }
 
+// SetChaos makes every c.Every-th message from now on meet c.Fault (faults queued by FailNext come
+// first); a zero Chaos turns it off.
+func (s *Server) SetChaos(c Chaos) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chaos, s.begun = c, 0
+}
+
+// Faults counts the faults the server has answered with, queued or by chaos.
+func (s *Server) Faults() int64 { return s.met.Load() }
+
 // nextFault takes the first queued fault when it applies to the stage.
 func (s *Server) nextFault(atData bool) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.faults) == 0 || (s.faults[0].AtData || s.faults[0].Drop) != atData {
+	if len(s.faults) == 0 || s.faults[0].atData() != atData {
 		return nil
 	}
 	f := s.faults[0]
 	s.faults = s.faults[1:]
+	return &f
+}
+
+// chaosFault counts a message begun and returns the fault it meets by chaos, or nil.
+func (s *Server) chaosFault() *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.chaos.Every <= 0 {
+		return nil
+	}
+	s.begun++
+	if s.begun%s.chaos.Every != 0 {
+		return nil
+	}
+	f := s.chaos.Fault
 	return &f
 }
 
@@ -152,6 +205,20 @@ type session struct {
 	conn *smtp.Conn
 	from string
 	to   []string
+	// chaos is the fault the current message meets by chaos (Server.SetChaos), until it is met.
+	chaos *Fault
+}
+
+// fault returns the fault met at this stage of the message: a queued one first, then chaos.
+func (s *session) fault(atData bool) *Fault {
+	f := s.b.s.nextFault(atData)
+	if f == nil && s.chaos != nil && s.chaos.atData() == atData {
+		f, s.chaos = s.chaos, nil
+	}
+	if f != nil {
+		s.b.s.met.Add(1)
+	}
+	return f
 }
 
 func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
@@ -162,11 +229,12 @@ func (s *session) Auth(string) (sasl.Server, error) {
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	s.from = from
+	s.chaos = s.b.s.chaosFault()
 	return nil
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if f := s.b.s.nextFault(false); f != nil {
+	if f := s.fault(false); f != nil {
 		return &smtp.SMTPError{Code: f.Code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: f.Text}
 	}
 	s.to = append(s.to, to)
@@ -174,11 +242,22 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
-	if f := s.b.s.nextFault(true); f != nil {
+	if f := s.fault(true); f != nil {
 		if f.Drop {
 			io.CopyN(io.Discard, r, 64)
 			s.conn.Conn().Close()
 			return errors.New("connection dropped")
+		}
+		if f.Stall > 0 {
+			io.Copy(io.Discard, r)
+			stall := time.NewTimer(f.Stall)
+			defer stall.Stop()
+			select {
+			case <-stall.C:
+			case <-s.b.s.closed:
+			}
+			s.conn.Conn().Close()
+			return errors.New("connection dropped after a stall")
 		}
 		io.Copy(io.Discard, r)
 		return &smtp.SMTPError{Code: f.Code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: f.Text}
@@ -207,7 +286,7 @@ func (s *session) Data(r io.Reader) error {
 }
 
 func (s *session) Reset() {
-	s.from, s.to = "", nil
+	s.from, s.to, s.chaos = "", nil, nil
 }
 
 func (s *session) Logout() error { return nil }
