@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jacksmood/dispatch/campaigns"
@@ -113,6 +114,10 @@ type ScheduleOptions struct {
 type Scheduled struct {
 	campaigns.Campaign
 	AlreadySent int64 `json:"already_sent"`
+	// ScheduledFor is when the campaign was scheduled to run. (Its NextRunAt may already be past
+	// that: the scheduler, woken by the change, can start a "now" run before the campaign is read
+	// back.)
+	ScheduledFor time.Time `json:"scheduled_for"`
 }
 
 // Schedule schedules a campaign at the time the options say. A campaign that has finished is sent
@@ -147,7 +152,7 @@ func (s *Service) Schedule(ctx context.Context, actor campaigns.User, id int64, 
 		return Scheduled{}, err
 	}
 	c, err = s.store.Campaign(ctx, id)
-	return Scheduled{Campaign: c, AlreadySent: reached}, err
+	return Scheduled{Campaign: c, AlreadySent: reached, ScheduledFor: first}, err
 }
 
 // Pause stops a campaign's sending: workers stop within a chunk. Marketers.

@@ -133,7 +133,7 @@ channel in every language before the campaign is stored.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", sc.ID, sc.NextRunAt.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(a.stdout, "campaign %d scheduled for %s\n", sc.ID, sc.ScheduledFor.In(a.cfg.Timezone).Format("2006-01-02 15:04:05 MST"))
 			if again && sc.AlreadySent > 0 {
 				fmt.Fprintf(a.stdout, "it is sent again: %d members already got it\n", sc.AlreadySent)
 			}
