@@ -27,8 +27,8 @@ ORDER BY channel, n DESC, reason
 -- Members who withdrew their own consent after this run's message on the channel, and before any
 -- other run's message on it (the "last touch" rule of campaigns.RunResults): email by the
 -- unsubscribe link, SMS by a STOP. The withdrawals since the run started come from their partial
--- index (consent_events_self_withdrawn, few), each member's message of the run from
--- deliveries_run_member, and later messages of other runs from deliveries_member.
+-- index (consent_events_self_withdrawn, few), each member's message of the run and later messages
+-- of other runs from deliveries_member_run (0015).
 SELECT d.channel, count(DISTINCT d.member_id) AS n
 FROM consent_events e
 JOIN deliveries d ON d.run_id = $1 AND d.channel = e.channel AND d.member_id = e.member_id

@@ -121,9 +121,9 @@ SELECT id FROM members WHERE phone = $1 ORDER BY id
 -- not (yet) known notes nothing, so the gateway's retry is processed. The UPDATE's condition is
 -- checked again on the row a concurrent report changed (READ COMMITTED), so of two final reports
 -- racing, the first wins. Events are kept 30 days; up to 100 expired ones are pruned on the way,
--- skipping those another hook is pruning. Looked up by the gateway's id (deliveries_provider_ref).
+-- skipping those another hook is pruning. Looked up by the gateway's id (report_ref, see 0015).
 WITH d AS (
-  SELECT id FROM deliveries WHERE channel = $1 AND provider_ref = $2 AND $2 <> ''
+  SELECT id FROM deliveries WHERE channel = $1 AND report_ref = $2
 ), seen AS (
   INSERT INTO sms_hook_events (event, keep_until)
   SELECT $3, now() + interval '30 days' WHERE EXISTS (SELECT 1 FROM d)
