@@ -23,6 +23,19 @@ type Sender interface {
 	Send(ctx context.Context, m compose.Message) (Receipt, error)
 }
 
+// GatedSender is a Sender that can take a message all the way to the step by which its provider
+// accepts it, and wait there until ready returns: worker/email sends MAIL FROM, RCPT TO, DATA and
+// the content, and ends DATA once ready has returned nil. The worker's ready waits for the batch's
+// previous message to be recorded in the ledger (record.go), so that the wait overlaps the
+// exchange instead of preceding it, and a message is still never accepted while the one before it
+// is unrecorded. When ready returns an error, SendWhen returns an error wrapping it and the
+// provider never takes the message. A Sender that is not a GatedSender is called once ready has
+// returned.
+type GatedSender interface {
+	Sender
+	SendWhen(ctx context.Context, m compose.Message, ready func(context.Context) error) (Receipt, error)
+}
+
 // Receipt is what a Sender reports of a sent message; the worker records it in the ledger.
 type Receipt struct {
 	// ProviderRef is the provider's id of the message (the Message-ID, an SMS gateway's id); it is the

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
 	"github.com/jacksmood/dispatch/campaigns/postgres"
@@ -137,4 +138,78 @@ func TestTwoTasksOfOneBatchInOneWorkerSendItOnce(t *testing.T) {
 		t.Fatalf("%d sends for 6 deliveries: %v", len(ids), ids)
 	}
 	f.wantBatch(t, true)
+}
+
+// gatedSender is a recordingSender that is also a worker.GatedSender: before ready, it notes how
+// many of the batch's earlier messages the ledger shows sent (the exchange goes on while the
+// previous message is written); after ready, it sends, as the end of DATA would.
+type gatedSender struct {
+	*recordingSender
+	before func() // called before ready
+}
+
+func (g gatedSender) SendWhen(ctx context.Context, m compose.Message, ready func(context.Context) error) (worker.Receipt, error) {
+	g.before()
+	if err := ready(ctx); err != nil {
+		return worker.Receipt{}, err
+	}
+	return g.Send(ctx, m)
+}
+
+// slowLedger takes a while to write each group of sent messages.
+type slowLedger struct {
+	*postgres.Store
+	delay time.Duration
+}
+
+func (l slowLedger) MarkSent(ctx context.Context, sent []campaigns.Sent) error {
+	time.Sleep(l.delay)
+	return l.Store.MarkSent(ctx, sent)
+}
+
+// With a GatedSender (email), a message travels while the one before it is written, and is only
+// accepted (ready returns, the end of DATA goes out) once that one is in the ledger: the bound of
+// one unrecorded message per batch holds, and the record's wait no longer comes before the send.
+func TestGatedSenderOverlapsTheRecordAndKeepsTheBound(t *testing.T) {
+	t.Parallel()
+	f := newRun(t, 6, newsletter)
+	count := func() int {
+		return pgtest.Count(t, f.store.DB(), `SELECT count(*) FROM deliveries WHERE run_id = $1 AND status = 'sent'`, f.runID)
+	}
+	rec := newRecordingSender()
+	var atStart, atAccept []int // per message: earlier messages not yet in the ledger
+	sender := gatedSender{recordingSender: rec, before: func() {
+		atStart = append(atStart, len(rec.callIDs())-count())
+	}}
+	rec.onSend(func(n int, _ compose.Message) {
+		atAccept = append(atAccept, (n-1)-count())
+	})
+	w := newWorkerOn(t, slowLedger{Store: f.store, delay: 40 * time.Millisecond}, f, worker.Config{CheckEvery: 50}, sender, nil, nil, nil)
+	if err := f.work(t, w); err != nil {
+		t.Fatalf("process: %v", err)
+	}
+	if len(atAccept) != 6 {
+		t.Fatalf("%d messages accepted, want 6", len(atAccept))
+	}
+	for i, n := range atAccept {
+		if n != 0 {
+			t.Fatalf("message %d was accepted with %d earlier messages not yet recorded (%v)", i+1, n, atAccept)
+		}
+	}
+	overlapped := 0
+	for _, n := range atStart {
+		if n > 0 {
+			overlapped++
+		}
+	}
+	// Every message after the first (sent at once, with nothing to wait for) starts while the
+	// previous one is being written (40 ms).
+	if overlapped != 5 {
+		t.Fatalf("%d of 5 messages started while the previous one was written (unrecorded at start: %v)", overlapped, atStart)
+	}
+	for i, s := range f.statuses(t) {
+		if s != "sent" {
+			t.Fatalf("delivery #%d is %s, want sent", i+1, s)
+		}
+	}
 }

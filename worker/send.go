@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jacksmood/dispatch/campaigns"
+	"github.com/jacksmood/dispatch/worker/compose"
 )
 
 // batchLease is a worker's hold on the batch it sends. keep renews it when a third of its time has
@@ -152,11 +153,12 @@ func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Del
 		w.log.Error("render failed", append(attrs, "err", err)...)
 		return rcpt, false, fail("render: " + err.Error())
 	}
-	if err := prev.wait(ctx); err != nil {
-		return rcpt, false, &sendError{deliveryID: d.ID, err: err}
-	}
-	rcpt, err = sender.Send(ctx, msg)
+	rcpt, err = sendAfter(ctx, sender, msg, prev)
+	var notReady *recordWaitError
 	switch {
+	case errors.As(err, &notReady):
+		// ctx ended while the previous message's record was awaited: this one was not sent.
+		return rcpt, false, &sendError{deliveryID: d.ID, err: notReady.err}
 	case err == nil:
 		return rcpt, true, nil
 	case errors.Is(err, ErrPermanent):
@@ -174,6 +176,36 @@ func (w *Worker) sendOne(ctx context.Context, run campaigns.Run, d campaigns.Del
 		return rcpt, false, w.retryLater(ctx, d, err, attrs)
 	}
 }
+
+// sendAfter sends msg once prev (the group of the batch's previous message, nil for none) is
+// written: a GatedSender is given the wait as its ready, so that the message travels while prev
+// is written; any other Sender is called after it. A failed wait (ctx ended) is a
+// *recordWaitError, and the message was not sent.
+func sendAfter(ctx context.Context, sender Sender, msg compose.Message, prev *sentGroup) (Receipt, error) {
+	ready := func(ctx context.Context) error {
+		if err := prev.wait(ctx); err != nil {
+			return &recordWaitError{err: err}
+		}
+		return nil
+	}
+	if gs, ok := sender.(GatedSender); ok && prev != nil {
+		return gs.SendWhen(ctx, msg, ready)
+	}
+	if err := ready(ctx); err != nil {
+		return Receipt{}, err
+	}
+	return sender.Send(ctx, msg)
+}
+
+// recordWaitError is the end of ctx while a message waited for the record of the batch's previous
+// one (sendAfter).
+type recordWaitError struct{ err error }
+
+func (e *recordWaitError) Error() string {
+	return "waiting for the previous message's record: " + e.err.Error()
+}
+
+func (e *recordWaitError) Unwrap() error { return e.err }
 
 // sendError is a failure to send one delivery that is not the recipient's (ctx ended while the
 // message was in hand), returned to asynq, which retries the batch. It reads "send delivery <id>:

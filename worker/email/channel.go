@@ -20,6 +20,14 @@ var _ worker.Sender = Channel{}
 
 // Send sends the worker's message as email; the receipt's ProviderRef is the Message-ID.
 func (c Channel) Send(ctx context.Context, m compose.Message) (worker.Receipt, error) {
+	return c.SendWhen(ctx, m, nil)
+}
+
+var _ worker.GatedSender = Channel{}
+
+// SendWhen sends the worker's message as email and ends its DATA once ready has returned (see
+// Message.Ready).
+func (c Channel) SendWhen(ctx context.Context, m compose.Message, ready func(context.Context) error) (worker.Receipt, error) {
 	err := c.Sender.Send(ctx, Message{
 		DeliveryID: m.DeliveryID,
 		To:         m.To,
@@ -28,6 +36,7 @@ func (c Channel) Send(ctx context.Context, m compose.Message) (worker.Receipt, e
 		HTML:       m.Content.HTML,
 		Headers:    m.Headers,
 		MessageID:  m.MessageID,
+		Ready:      ready,
 	})
 	if err == nil {
 		return worker.Receipt{ProviderRef: "<" + m.MessageID + ">"}, nil

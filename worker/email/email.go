@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	netmail "net/mail"
+	"net/textproto"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -315,7 +316,7 @@ func (s *Sender) transmit(ctx context.Context, c *conn, msg *mail.Msg, m Message
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, c.nc.abort)
 	}
-	sendErr := c.mc.SendWithSMTPClient(c.sc, msg)
+	sendErr := s.exchange(ctx, c, msg, m.Ready)
 	if stop != nil && !stop() {
 		// ctx ended during the exchange: the session is in an unknown state.
 		s.discard(c, m.DeliveryID, "cancelled")
@@ -329,12 +330,13 @@ func (s *Sender) transmit(ctx context.Context, c *conn, msg *mail.Msg, m Message
 		s.put(c)
 		return false, nil
 	}
-	var se *mail.SendError
+	var se *stepError
 	if !errors.As(sendErr, &se) {
-		s.discard(c, m.DeliveryID, "error")
-		return false, fmt.Errorf("smtp send: %s", redact(sendErr.Error(), m.To))
+		// The message's ready failed: the server has part of it and never its end.
+		s.discard(c, m.DeliveryID, "not ready")
+		return false, sendErr
 	}
-	code, command := se.ErrorCode(), commandOf(se.Reason)
+	code, command := se.code(), commandOf(se.reason)
 	if code >= 400 && code < 600 && code != 421 {
 		// The server answered: the session is alive. End the transaction and keep it.
 		if err := c.sc.Reset(); err != nil {
@@ -342,18 +344,87 @@ func (s *Sender) transmit(ctx context.Context, c *conn, msg *mail.Msg, m Message
 		} else {
 			s.put(c)
 		}
-		return false, &ReplyError{Command: command, Code: code, Reply: replyText(se, m.To)}
+		return false, &ReplyError{Command: command, Code: code, Reply: replyText(code, se.Error(), m.To)}
 	}
 	// 421 (the server is closing the session) or no reply at all: the connection is gone.
 	s.discard(c, m.DeliveryID, command+" failed")
-	if mayRetry && (se.Reason == mail.ErrConnCheck || se.Reason == mail.ErrSMTPMailFrom) {
+	if mayRetry && (se.reason == mail.ErrConnCheck || se.reason == mail.ErrSMTPMailFrom) {
 		// Nothing of the message was sent: an idle connection the server had dropped.
 		return true, nil
 	}
 	if code == 421 {
-		return false, &ReplyError{Command: command, Code: code, Reply: replyText(se, m.To)}
+		return false, &ReplyError{Command: command, Code: code, Reply: replyText(code, se.Error(), m.To)}
 	}
-	return false, fmt.Errorf("smtp %s: %s", command, replyText(se, m.To))
+	return false, fmt.Errorf("smtp %s: %s", command, replyText(code, se.Error(), m.To))
+}
+
+// exchange sends msg on c as one SMTP transaction: MAIL FROM, RCPT TO, DATA and the content, then,
+// once ready returns nil (at once when ready is nil), the end of DATA, by which the server takes
+// the message. It is go-mail's Client.SendWithSMTPClient cut in two at the one point that matters
+// to the ledger: the worker's ready waits for the record of the batch's previous message, so the
+// server never holds two messages of a batch that the ledger does not show sent, and the wait
+// overlaps the exchange instead of preceding it. A failure of a step is a *stepError; an error of
+// ready is returned as it is, with the transaction unfinished (the caller drops the connection,
+// and the server discards what it has).
+func (s *Sender) exchange(ctx context.Context, c *conn, msg *mail.Msg, ready func(context.Context) error) error {
+	if !c.sc.HasConnection() {
+		return &stepError{mail.ErrConnCheck, mail.ErrNoActiveConnection}
+	}
+	if err := c.sc.UpdateDeadline(s.cfg.Timeout); err != nil {
+		return &stepError{mail.ErrConnCheck, err}
+	}
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return &stepError{mail.ErrGetSender, err}
+	}
+	rcpts, err := msg.GetRecipients()
+	if err != nil {
+		return &stepError{mail.ErrGetRcpts, err}
+	}
+	if err := c.sc.Mail(from); err != nil {
+		return &stepError{mail.ErrSMTPMailFrom, err}
+	}
+	for _, r := range rcpts {
+		if err := c.sc.Rcpt(r); err != nil {
+			return &stepError{mail.ErrSMTPRcptTo, err}
+		}
+	}
+	w, err := c.sc.Data()
+	if err != nil {
+		return &stepError{mail.ErrSMTPData, err}
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		return &stepError{mail.ErrWriteContent, err}
+	}
+	if ready != nil {
+		if err := ready(ctx); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return &stepError{mail.ErrSMTPDataClose, err}
+	}
+	return nil
+}
+
+// stepError is the failure of one step of exchange: the step (go-mail's names for them) and the
+// server's reply or the connection's error.
+type stepError struct {
+	reason mail.SendErrReason
+	err    error
+}
+
+func (e *stepError) Error() string { return e.reason.String() + ": " + e.err.Error() }
+
+func (e *stepError) Unwrap() error { return e.err }
+
+// code is the server's reply code when it answered with a 4xx or 5xx, else 0.
+func (e *stepError) code() int {
+	var te *textproto.Error
+	if errors.As(e.err, &te) && te.Code >= 400 && te.Code < 600 {
+		return te.Code
+	}
+	return 0
 }
 
 // discard closes a connection in an unknown or broken state, without QUIT.

@@ -727,3 +727,50 @@ func BenchmarkBareGoMail(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// Message.Ready holds the end of DATA: the server has the envelope and the content, and takes the
+// message only once Ready returns. A Ready that fails abandons the message: the server never takes
+// it, and the next message goes out on a fresh connection.
+func TestReadyHoldsTheEndOfData(t *testing.T) {
+	ts := startServer(t, serverOptions{})
+	s, _ := newSender(t, ts, "", Config{Connections: 1})
+	release := make(chan struct{})
+	inReady := make(chan struct{})
+	m := testMessage(1, "a@example.com")
+	m.Ready = func(context.Context) error {
+		close(inReady)
+		<-release
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Send(context.Background(), m) }()
+	<-inReady
+	time.Sleep(50 * time.Millisecond) // time for the server to have taken a message it had whole
+	if n := len(ts.messages()); n != 0 {
+		t.Fatalf("the server took %d messages before Ready returned", n)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if got := ts.messages(); len(got) != 1 || !bytes.Contains(got[0].Data, []byte("<d1.r4@jacksmood.example>")) {
+		t.Fatalf("the server got %d messages after Ready returned, want the one held", len(got))
+	}
+
+	notReady := errors.New("the previous message is not recorded")
+	m = testMessage(2, "b@example.com")
+	m.Ready = func(context.Context) error { return notReady }
+	if err := s.Send(context.Background(), m); !errors.Is(err, notReady) {
+		t.Fatalf("Send with a failing Ready = %v, want its error", err)
+	}
+	if err := s.Send(context.Background(), testMessage(3, "c@example.com")); err != nil {
+		t.Fatalf("Send after an abandoned message: %v", err)
+	}
+	got := ts.messages()
+	if len(got) != 2 || bytes.Contains(got[1].Data, []byte("d2.r4")) {
+		t.Fatalf("the server got %d messages, want 2, the abandoned one not among them", len(got))
+	}
+	if n := ts.connections(); n != 2 {
+		t.Fatalf("%d connections, want 2: the abandoned message's is dropped", n)
+	}
+}

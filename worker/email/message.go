@@ -1,6 +1,7 @@
 package email
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	netmail "net/mail"
@@ -36,6 +37,10 @@ type Message struct {
 	// MessageID is the Message-ID without angle brackets, e.g. "d123.r4@jacksmood.example".
 	// Required.
 	MessageID string
+	// Ready, when set, is called once the content is written and before the end of DATA, by which
+	// the server takes the message; an error from it abandons the message (the connection is
+	// dropped) and Send returns an error wrapping it.
+	Ready func(context.Context) error
 }
 
 // ReplyError is an SMTP server's refusal: the command it answered, its reply code, and its reply
@@ -176,29 +181,17 @@ var addressLike = regexp.MustCompile(`<?(?:"[^"]*"|[^\s<>()\[\],;:"@]+)@[^\s<>()
 // maxReply bounds the reply text kept in an error.
 const maxReply = 300
 
-// replyText describes the server's reply from go-mail's send error by its codes alone: the reply
-// code, the enhanced status code (RFC 3463) when there is one, and what its class and subject say
-// ("550 5.1.1 permanent: addressing"). The reply's free text is never kept: servers echo the
-// recipient's address, name or mailbox in it ("No such user (b2.maija.virtanen)"), and it would
-// outlive the member's erasure in the ledger and in logs. Without a reply code (a dropped
-// connection), what went wrong, redacted.
-func replyText(se *mail.SendError, to string) string {
-	code := se.ErrorCode()
+// replyText describes the server's reply to a step of a send (code, and text the step's error)
+// by its codes alone: the reply code, the enhanced status code (RFC 3463) when there is one, and
+// what its class and subject say ("550 5.1.1 permanent: addressing"). The reply's free text is
+// never kept: servers echo the recipient's address, name or mailbox in it ("No such user
+// (b2.maija.virtanen)"), and it would outlive the member's erasure in the ledger and in logs.
+// Without a reply code (a dropped connection), what went wrong, redacted.
+func replyText(code int, text, to string) string {
 	if code == 0 {
-		s := se.Error()
-		if i := strings.Index(s, ", affected recipient(s): "); i >= 0 {
-			s = s[:i]
-		}
-		return redact(s, to)
+		return redact(text, to)
 	}
-	enh := se.EnhancedStatusCode()
-	if !enhancedRE.MatchString(enh) {
-		enh = ""
-		if m := enhancedRE.FindString(se.Error()); m != "" {
-			enh = m
-		}
-	}
-	return replyCodes(code, enh)
+	return replyCodes(code, enhancedRE.FindString(text))
 }
 
 // enhancedRE matches an enhanced status code of RFC 3463: class.subject.detail.
