@@ -213,3 +213,28 @@ func TestGatedSenderOverlapsTheRecordAndKeepsTheBound(t *testing.T) {
 		}
 	}
 }
+
+// A member erased after the selection is sent nothing: the batch marks the delivery skipped
+// ("erased") before it sends the others.
+func TestMemberErasedAfterTheSelectionIsSkipped(t *testing.T) {
+	t.Parallel()
+	f := newRun(t, 3, newsletter)
+	_, err := f.store.EraseMember(context.Background(), "M2", campaigns.Audit{Actor: "privacy", Action: campaigns.AuditMembersErase})
+	pgtest.Must(t, "erase", err)
+	sender := newRecordingSender()
+	w := newWorker(t, f, worker.Config{}, sender, nil, nil)
+	if err := f.work(t, w); err != nil {
+		t.Fatalf("process: %v", err)
+	}
+	if n := len(sender.callIDs()); n != 2 {
+		t.Fatalf("%d messages sent, want 2 (M2 erased)", n)
+	}
+	got := map[string]int{}
+	for _, r := range f.ledger(t) {
+		got[r.Status+"/"+r.Reason]++
+	}
+	if got["sent/"] != 2 || got["skipped/erased"] != 1 {
+		t.Fatalf("the ledger after the batch: %v, want 2 sent and 1 skipped as erased", got)
+	}
+	f.wantBatch(t, true)
+}

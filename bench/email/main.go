@@ -80,10 +80,10 @@ func main() {
 	sample.UnsubscribeURL = "http://127.0.0.1:8080/u/u1.1.email.xxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	msg, err := r.Render("coupon", campaigns.Email, campaigns.Finnish, sample)
 	check(err)
-	bare := bareLoop(sink, *messages, *conns, msg)
+	bare, bareCPU := timedBareLoop(sink, *messages, *conns, msg)
 	bareBytes := sink.Bytes()
-	fmt.Printf("bare go-mail loop: %d messages in %.2fs = %.0f msg/s (average message %d bytes)\n",
-		*messages, bare.Seconds(), float64(*messages)/bare.Seconds(), bareBytes/int64(*messages))
+	fmt.Printf("bare go-mail loop: %d messages in %.2fs = %.0f msg/s (average message %d bytes), CPU %.1f s (clients and sink)\n",
+		*messages, bare.Seconds(), float64(*messages)/bare.Seconds(), bareBytes/int64(*messages), bareCPU)
 
 	// dispatch end to end.
 	admin, err := sql.Open("postgres", *server)
@@ -188,8 +188,8 @@ func main() {
 	}
 	stop(schedCmd)
 
-	bareAfter := bareLoop(sink, *messages, *conns, msg)
-	fmt.Printf("bare go-mail loop, again: %d messages in %.2fs = %.0f msg/s\n", *messages, bareAfter.Seconds(), float64(*messages)/bareAfter.Seconds())
+	bareAfter, bareCPUAfter := timedBareLoop(sink, *messages, *conns, msg)
+	fmt.Printf("bare go-mail loop, again: %d messages in %.2fs = %.0f msg/s, CPU %.1f s\n", *messages, bareAfter.Seconds(), float64(*messages)/bareAfter.Seconds(), bareCPUAfter)
 	bareRate := (float64(*messages)/bare.Seconds() + float64(*messages)/bareAfter.Seconds()) / 2
 
 	got := int64(0)
@@ -207,11 +207,30 @@ func main() {
 	fmt.Printf("run finished: %d ms after the last message was recorded\n", finishedAt.Sub(lastSent).Milliseconds())
 	fmt.Printf("ratio dispatch / bare loop (mean of both): %.0f %%\n", 100*rate/bareRate)
 	fmt.Printf("peak RSS: worker %.1f MB, scheduler %.1f MB\n", float64(peakWorker)/1024, float64(peakScheduler)/1024)
+	schedCPU := cpu1.of(schedCmd.Process.Pid) - cpu0.of(schedCmd.Process.Pid)
+	pgCPU := cpu1.named("postgres") - cpu0.named("postgres")
+	redisCPU := cpu1.named("redis-server") - cpu0.named("redis-server")
+	sinkCPU := cpu1.of(os.Getpid()) - cpu0.of(os.Getpid())
 	fmt.Printf("CPU seconds during the dispatch run (%.1f s wall, %d cores): worker(s) %.1f, scheduler %.1f, postgres %.1f (of which the bench database's backends %.1f), redis %.1f, SMTP sinks and this program %.1f\n",
-		took.Seconds(), runtime.NumCPU(), workerCPU,
-		cpu1.of(schedCmd.Process.Pid)-cpu0.of(schedCmd.Process.Pid), cpu1.named("postgres")-cpu0.named("postgres"),
-		cpu1.backends(*dbName)-cpu0.backends(*dbName),
-		cpu1.named("redis-server")-cpu0.named("redis-server"), cpu1.of(os.Getpid())-cpu0.of(os.Getpid()))
+		took.Seconds(), runtime.NumCPU(), workerCPU, schedCPU, pgCPU, cpu1.backends(*dbName)-cpu0.backends(*dbName), redisCPU, sinkCPU)
+	// The CPU each side needs per message, and what it implies when the cores are the limit: the
+	// loop's clients and sink against dispatch's worker, scheduler, PostgreSQL, Redis and sink.
+	perMsg := func(secs float64, n int) float64 { return 1e6 * secs / float64(n) }
+	bareUS := perMsg(bareCPU+bareCPUAfter, 2**messages)
+	dispUS := perMsg(workerCPU+schedCPU+pgCPU+redisCPU+sinkCPU, max(sent, 1))
+	fmt.Printf("CPU per message: bare loop %.0f µs (busy %.0f %% of %d cores); dispatch %.0f µs (worker %.0f, postgres %.0f, redis and scheduler %.0f, sink %.0f; busy %.0f %%)\n",
+		bareUS, 100*(bareCPU+bareCPUAfter)/((bare+bareAfter).Seconds()*float64(runtime.NumCPU())), runtime.NumCPU(),
+		dispUS, perMsg(workerCPU, sent), perMsg(pgCPU, sent), perMsg(redisCPU+schedCPU, sent), perMsg(sinkCPU, sent),
+		100*(workerCPU+schedCPU+pgCPU+redisCPU+sinkCPU)/(took.Seconds()*float64(runtime.NumCPU())))
+	fmt.Printf("with every core busy, dispatch could reach at most %.0f %% of the loop on this machine\n", 100*bareUS/dispUS)
+}
+
+// timedBareLoop runs bareLoop and also returns the CPU seconds this process spent meanwhile: the
+// clients' and the sink's.
+func timedBareLoop(sink *mailcatcher.Server, n, conns int, content templates.Message) (time.Duration, float64) {
+	c0 := cpuSeconds().of(os.Getpid())
+	took := bareLoop(sink, n, conns, content)
+	return took, cpuSeconds().of(os.Getpid()) - c0
 }
 
 // printDatabaseStats prints what PostgreSQL did for the run: transactions, rows written per table,

@@ -94,8 +94,14 @@ func (s *Store) RunForWorker(ctx context.Context, runID int64) (campaigns.Run, e
 // next attempt after a transient failure), with the members' details; deliveries whose member was
 // erased are marked skipped first. Letters come in postal-code order.
 func (s *Store) BatchDeliveries(ctx context.Context, b campaigns.Batch) ([]campaigns.Delivery, error) {
-	if _, err := s.db.ExecContext(ctx, s.q("skip-erased"), b.RunID, b.Channel, b.Batch); err != nil {
+	var erased bool
+	if err := s.db.GetContext(ctx, &erased, s.q("batch-has-erased"), b.RunID, b.Channel, b.Batch); err != nil {
 		return nil, fmt.Errorf("batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
+	}
+	if erased {
+		if _, err := s.db.ExecContext(ctx, s.q("skip-erased"), b.RunID, b.Channel, b.Batch); err != nil {
+			return nil, fmt.Errorf("batch %d/%s/%d: %w", b.RunID, b.Channel, b.Batch, err)
+		}
 	}
 	var out []campaigns.Delivery
 	if err := s.db.SelectContext(ctx, &out, s.q("batch-deliveries"), b.RunID, b.Channel, b.Batch); err != nil {

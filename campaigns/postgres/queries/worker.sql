@@ -30,6 +30,11 @@ RETURNING b.done_at IS NOT NULL AS done
 SELECT r.id, r.campaign_id, r.status, c.spec::text AS spec
 FROM runs r JOIN campaigns c ON c.id = r.campaign_id WHERE r.id = $1
 
+-- name: batch-has-erased
+-- Whether skip-erased has anything to do: a read, so that the common case fires no trigger.
+SELECT EXISTS (SELECT 1 FROM deliveries
+  WHERE run_id = $1 AND channel = $2 AND batch = $3 AND status = 'queued' AND member_id IS NULL)
+
 -- name: skip-erased
 -- A member erased after the selection is sent nothing.
 UPDATE deliveries SET status = 'skipped', reason = 'erased', updated_at = now()
