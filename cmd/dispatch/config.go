@@ -85,16 +85,10 @@ var settings = []setting{
 			c.DatabaseURL = v
 			return nil
 		}},
-	{"DISPATCH_REDIS_URL", "redis-url", "redis://127.0.0.1:6379/0", "Redis URL for asynq",
+	{"DISPATCH_REDIS_URL", "redis-url", "redis://127.0.0.1:6379/0", "Redis for asynq: redis:// or rediss://, or redis-sentinel://HOST:26379,HOST:26379/0?master=NAME",
 		func(c *config, v string) error {
-			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-				return fmt.Errorf("want a URL like redis://HOST:6379/0")
-			}
-			if db := strings.Trim(u.Path, "/"); db != "" {
-				if n, err := strconv.Atoi(db); err != nil || n < 0 {
-					return fmt.Errorf("database %q is not a number", db)
-				}
+			if _, err := parseRedisURL(v); err != nil {
+				return err
 			}
 			c.RedisURL = v
 			return nil

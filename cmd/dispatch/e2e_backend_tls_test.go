@@ -13,7 +13,6 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/jacksmood/dispatch/campaigns/postgres/pgtest"
 )
@@ -55,15 +54,16 @@ func TestRedisOverTLS(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
-	opt, err := redisOpt("rediss://" + addr + "/3")
+	connOpt, err := redisOpt("rediss://" + addr + "/3")
 	pgtest.Must(t, "redisOpt", err)
+	opt := connOpt.(asynq.RedisClientOpt)
 	if opt.TLSConfig == nil || opt.TLSConfig.ServerName != "127.0.0.1" || opt.DB != 3 {
 		t.Fatalf("rediss:// options: TLS %+v, db %d", opt.TLSConfig, opt.DB)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// Without the server's CA among the roots, the certificate is refused.
-	untrusted := redis.NewClient(goRedisOptions(opt))
+	untrusted := newRedisClient(opt)
 	defer untrusted.Close()
 	var lastErr error
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -80,7 +80,7 @@ func TestRedisOverTLS(t *testing.T) {
 	roots.AppendCertsFromPEM(pem)
 	opt.TLSConfig.RootCAs = roots
 
-	rdb := redis.NewClient(goRedisOptions(opt))
+	rdb := newRedisClient(opt)
 	defer rdb.Close()
 	pgtest.Must(t, "ping over TLS", rdb.Ping(ctx).Err())
 	client := asynq.NewClient(opt)
@@ -92,9 +92,7 @@ func TestRedisOverTLS(t *testing.T) {
 	}
 	// The plain scheme does not reach a TLS-only server.
 	plainOpt, _ := redisOpt("redis://" + addr + "/3")
-	ro := goRedisOptions(plainOpt)
-	ro.MaxRetries = -1
-	plain := redis.NewClient(ro)
+	plain := newRedisClient(plainOpt)
 	defer plain.Close()
 	if err := plain.Ping(ctx).Err(); err == nil {
 		t.Error("redis:// reached a TLS-only server")

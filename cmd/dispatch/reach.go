@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -90,6 +91,7 @@ func (a *app) checkRedis() error {
 	if err != nil {
 		return err
 	}
+	target, addrs, secrets := redisTarget(opt)
 	ctx, cancel := context.WithTimeout(a.ctx, reachTimeout)
 	defer cancel()
 	fail := func(err error) error {
@@ -99,20 +101,36 @@ func (a *app) checkRedis() error {
 		if timedOut(err) {
 			err = fmt.Errorf("no answer within %s", reachTimeout)
 		}
-		return &unreachableError{what: "Redis", addr: opt.Addr, variable: "DISPATCH_REDIS_URL", err: scrub(err, opt.Password)}
+		for _, secret := range secrets {
+			err = scrub(err, secret)
+		}
+		return &unreachableError{what: "Redis", addr: target, variable: "DISPATCH_REDIS_URL", err: err}
 	}
 	// Dial first: go-redis logs a failed dial itself, on the process's stderr, besides returning it,
-	// and the check's failure is to be one line.
+	// and the check's failure is to be one line. Through Sentinel, one sentinel answering will do.
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", opt.Addr)
+	err = errors.New("no address")
+	for _, addr := range addrs {
+		var conn net.Conn
+		if conn, err = d.DialContext(ctx, "tcp", addr); err == nil {
+			conn.Close()
+			break
+		}
+	}
 	if err != nil {
 		return fail(err)
 	}
-	conn.Close()
-	// Then PING, which also checks the password and the database number.
-	ro := goRedisOptions(opt)
-	ro.MaxRetries, ro.PoolSize = -1, 1
-	rdb := redis.NewClient(ro)
+	// Then PING, which also checks the password and the database number (and, through Sentinel,
+	// that the sentinels know the master and it answers).
+	switch o := opt.(type) {
+	case asynq.RedisClientOpt:
+		o.PoolSize = 1
+		opt = o
+	case asynq.RedisFailoverClientOpt:
+		o.PoolSize = 1
+		opt = o
+	}
+	rdb := newRedisClient(opt)
 	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fail(err)

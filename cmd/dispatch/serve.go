@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"golang.org/x/net/netutil"
 
@@ -117,7 +116,7 @@ func (a *app) serve(staff, public net.Listener, limits serveTimeouts) error {
 	}
 	inspector := asynq.NewInspector(opt)
 	defer inspector.Close()
-	rdb := redis.NewClient(goRedisOptions(opt))
+	rdb := newRedisClient(opt)
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector), worker.NewMessagesCollector(rdb),

@@ -33,6 +33,8 @@ func TestDaemonsStopAtOnceWhenPostgresOrRedisIsUnreachable(t *testing.T) {
 	}{
 		{"redis", reachableDB, "redis://:redis-password@127.0.0.1:1/3",
 			"dispatch: Redis at 127.0.0.1:1 is unreachable (DISPATCH_REDIS_URL): " + refused + "\n"},
+		{"sentinel", reachableDB, "redis-sentinel://:redis-password@127.0.0.1:1,127.0.0.1:2/3?master=mq&sentinel_password=sentinel-password",
+			"dispatch: Redis at 127.0.0.1:1,127.0.0.1:2 (master \"mq\" through its sentinels) is unreachable (DISPATCH_REDIS_URL): dial tcp 127.0.0.1:2: connect: connection refused\n"},
 		{"postgres", "postgres://postgres:pg-password@127.0.0.1:1/x?sslmode=disable", "redis://127.0.0.1:1",
 			"dispatch: PostgreSQL at 127.0.0.1:1/x is unreachable (DISPATCH_DATABASE_URL): " + refused + "\n"},
 	}

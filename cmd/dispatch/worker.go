@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/jacksmood/dispatch/campaigns"
@@ -127,7 +126,7 @@ func (a *app) runWorker(ctx context.Context, s worker.Store, o workerOptions) er
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewClient(goRedisOptions(opt))
+	rdb := newRedisClient(opt)
 	defer rdb.Close()
 	limiter := worker.NewRedisLimiter(rdb, map[campaigns.Channel]worker.Rate{
 		campaigns.Email: {N: a.cfg.EmailRate.N, Per: a.cfg.EmailRate.Per},
