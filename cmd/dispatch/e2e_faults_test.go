@@ -259,23 +259,34 @@ func TestFaultPostgresRestarted(t *testing.T) {
 func TestFaultRedisRestartedWithoutPersistence(t *testing.T) {
 	t.Parallel()
 	rs := redistest.StartServer(t)
+	// (The database newSystem claims on the shared Redis stays unused.)
+	runWithRedisFault(t, rs.URL(), func() string {
+		rs.Kill()
+		time.Sleep(time.Second)
+		rs.Start()
+		return "Redis restarted empty"
+	})
+}
+
+// runWithRedisFault sends a 200-member run through a scheduler and a worker (4 connections) on
+// the Redis that redisURL names, lets fault strike once 50 messages are out, and checks the run
+// (faultRun.check, bound: the worker's connections). fault says what it did.
+func runWithRedisFault(t *testing.T, redisURL string, fault func() string) {
 	s := newSystem(t)
 	log := newFaultLog(t)
-	s.env["DISPATCH_REDIS_URL"] = rs.URL() // (the database newSystem claimed on the shared Redis stays unused)
+	s.env["DISPATCH_REDIS_URL"] = redisURL
 	s.env["DISPATCH_EMAIL_RATE"] = "40/s"
 	const concurrency = 4
 	r := s.scheduleFaultRun(200)
 	s.startLogged(log, "scheduler", "--interval", "100ms", "--batch-size", "20", "--stale-after", "2s")
 	s.startLogged(log, "worker", "--concurrency", fmt.Sprint(concurrency), "--lease", "10s", "--retry-delay", "100ms")
 	waitFor(t, 30*time.Second, "the first messages", func() bool { return s.smtp.Received() >= 50 })
-	rs.Kill()
-	atKill := s.smtp.Received()
-	time.Sleep(time.Second)
-	rs.Start()
-	if atKill >= 200 {
-		t.Fatal("the run had finished before Redis was killed: the test proves nothing")
+	atFault := s.smtp.Received()
+	what := fault()
+	if atFault >= 200 {
+		t.Fatalf("the run had finished before the fault (%s): the test proves nothing", what)
 	}
-	r.check(fmt.Sprintf("Redis restarted empty after %d messages", atKill), concurrency)
+	r.check(fmt.Sprintf("%s after %d messages", what, atFault), concurrency)
 }
 
 // TestFaultTwoWorkersKilled: the two worker processes sending a run are killed together with
@@ -319,22 +330,13 @@ func TestFaultRedisFailoverThroughSentinel(t *testing.T) {
 	master := redistest.StartServer(t)
 	replica := redistest.StartReplica(t, master)
 	sentinel := redistest.StartSentinel(t, "dispatch", master)
-	s := newSystem(t)
-	log := newFaultLog(t)
-	s.env["DISPATCH_REDIS_URL"] = "redis-sentinel://" + sentinel.Addr() + "/0?master=dispatch"
-	s.env["DISPATCH_EMAIL_RATE"] = "40/s"
-	const concurrency = 4
-	r := s.scheduleFaultRun(200)
-	s.startLogged(log, "scheduler", "--interval", "100ms", "--batch-size", "20", "--stale-after", "2s")
-	s.startLogged(log, "worker", "--concurrency", fmt.Sprint(concurrency), "--lease", "10s", "--retry-delay", "100ms")
-	waitFor(t, 30*time.Second, "the first messages", func() bool { return s.smtp.Received() >= 50 })
-	master.Kill()
-	atKill := s.smtp.Received()
-	if atKill >= 200 {
-		t.Fatal("the run had finished before the master was killed: the test proves nothing")
-	}
-	r.check(fmt.Sprintf("the Redis master killed after %d messages, its replica promoted by Sentinel", atKill), concurrency)
-	role, err := redis.NewClient(&redis.Options{Addr: replica.Addr()}).Do(context.Background(), "ROLE").Slice()
+	runWithRedisFault(t, "redis-sentinel://"+sentinel.Addr()+"/0?master=dispatch", func() string {
+		master.Kill()
+		return "the Redis master killed, its replica promoted by Sentinel,"
+	})
+	rc := redis.NewClient(&redis.Options{Addr: replica.Addr()})
+	defer rc.Close()
+	role, err := rc.Do(context.Background(), "ROLE").Slice()
 	pgtest.Must(t, "ROLE", err)
 	if len(role) == 0 || role[0] != "master" {
 		t.Fatalf("the replica's role after the run: %v, want master (promoted)", role)
