@@ -317,11 +317,15 @@ func (s *Sender) transmit(ctx context.Context, c *conn, msg *mail.Msg, m Message
 		stop = context.AfterFunc(ctx, c.nc.abort)
 	}
 	sendErr := s.exchange(ctx, c, msg, m.Ready)
+	var se *stepError
 	if stop != nil && !stop() {
 		// ctx ended during the exchange: the session is in an unknown state.
 		s.discard(c, m.DeliveryID, "cancelled")
-		if sendErr == nil {
+		switch {
+		case sendErr == nil:
 			return false, nil
+		case !errors.As(sendErr, &se):
+			return false, sendErr // ready's error, which ended with ctx
 		}
 		return false, fmt.Errorf("smtp send: %w", context.Cause(ctx))
 	}
@@ -330,7 +334,6 @@ func (s *Sender) transmit(ctx context.Context, c *conn, msg *mail.Msg, m Message
 		s.put(c)
 		return false, nil
 	}
-	var se *stepError
 	if !errors.As(sendErr, &se) {
 		// The message's ready failed: the server has part of it and never its end.
 		s.discard(c, m.DeliveryID, "not ready")
@@ -339,12 +342,12 @@ func (s *Sender) transmit(ctx context.Context, c *conn, msg *mail.Msg, m Message
 	code, command := se.code(), commandOf(se.reason)
 	if code >= 400 && code < 600 && code != 421 {
 		// The server answered: the session is alive. End the transaction and keep it.
-		if err := c.sc.Reset(); err != nil {
+		if err := s.reset(ctx, c); err != nil {
 			s.discard(c, m.DeliveryID, "RSET failed")
 		} else {
 			s.put(c)
 		}
-		return false, &ReplyError{Command: command, Code: code, Reply: replyText(code, se.Error(), m.To)}
+		return false, &ReplyError{Command: command, Code: code, Reply: replyText(se, m.To)}
 	}
 	// 421 (the server is closing the session) or no reply at all: the connection is gone.
 	s.discard(c, m.DeliveryID, command+" failed")
@@ -353,9 +356,26 @@ func (s *Sender) transmit(ctx context.Context, c *conn, msg *mail.Msg, m Message
 		return true, nil
 	}
 	if code == 421 {
-		return false, &ReplyError{Command: command, Code: code, Reply: replyText(code, se.Error(), m.To)}
+		return false, &ReplyError{Command: command, Code: code, Reply: replyText(se, m.To)}
 	}
-	return false, fmt.Errorf("smtp %s: %s", command, replyText(code, se.Error(), m.To))
+	return false, fmt.Errorf("smtp %s: %s", command, replyText(se, m.To))
+}
+
+// reset ends a refused transaction with RSET, cut short like every other step when ctx ends
+// (a server that never answers it would otherwise hold Send for the whole Timeout).
+func (s *Sender) reset(ctx context.Context, c *conn) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if ctx.Done() == nil {
+		return c.sc.Reset()
+	}
+	stop := context.AfterFunc(ctx, c.nc.abort)
+	err := c.sc.Reset()
+	if !stop() {
+		return context.Cause(ctx) // aborted, during the RSET or just after it: not to be reused
+	}
+	return err
 }
 
 // exchange sends msg on c as one SMTP transaction: MAIL FROM, RCPT TO, DATA and the content, then,

@@ -7,6 +7,7 @@ import (
 	netmail "net/mail"
 	"net/textproto"
 	"regexp"
+	"strconv"
 	"strings"
 
 	mail "github.com/wneessen/go-mail"
@@ -181,21 +182,42 @@ var addressLike = regexp.MustCompile(`<?(?:"[^"]*"|[^\s<>()\[\],;:"@]+)@[^\s<>()
 // maxReply bounds the reply text kept in an error.
 const maxReply = 300
 
-// replyText describes the server's reply to a step of a send (code, and text the step's error)
-// by its codes alone: the reply code, the enhanced status code (RFC 3463) when there is one, and
-// what its class and subject say ("550 5.1.1 permanent: addressing"). The reply's free text is
-// never kept: servers echo the recipient's address, name or mailbox in it ("No such user
-// (b2.maija.virtanen)"), and it would outlive the member's erasure in the ledger and in logs.
-// Without a reply code (a dropped connection), what went wrong, redacted.
-func replyText(code int, text, to string) string {
-	if code == 0 {
-		return redact(text, to)
+// replyText describes the failure of a step of a send (err, the step's error) by the server's
+// reply codes alone: the reply code, the enhanced status code (RFC 3463) when the reply starts with
+// one of its class, and what its class and subject say ("550 5.1.1 permanent: addressing"). The
+// reply's free text is never kept, nor is a reply that is not a 4xx or 5xx where one was due ("250
+// unexpected reply") or a line that is no reply at all: servers echo the recipient's address, name
+// or mailbox in their text ("No such user (b2.maija.virtanen)"), and it would outlive the member's
+// erasure in the ledger and in logs. Without a reply (a dropped connection), what went wrong,
+// redacted.
+func replyText(err error, to string) string {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		if te.Code < 400 || te.Code >= 600 {
+			return fmt.Sprintf("%d unexpected reply", te.Code)
+		}
+		return replyCodes(te.Code, enhancedCode(te.Code, te.Msg))
 	}
-	return replyCodes(code, enhancedRE.FindString(text))
+	var pe textproto.ProtocolError
+	if errors.As(err, &pe) {
+		return "malformed reply"
+	}
+	return redact(err.Error(), to)
 }
 
-// enhancedRE matches an enhanced status code of RFC 3463: class.subject.detail.
-var enhancedRE = regexp.MustCompile(`\b[245]\.\d{1,3}\.\d{1,3}\b`)
+// enhancedRE matches an enhanced status code of RFC 3463 (class.subject.detail) at the start of a
+// reply's text.
+var enhancedRE = regexp.MustCompile(`^([245])\.\d{1,3}\.\d{1,3}(?:\s|$)`)
+
+// enhancedCode is the enhanced status code that starts the reply's text msg, if its class is the
+// reply code's: digits elsewhere in the text (an address "maija.4.12.88@…") are not one.
+func enhancedCode(code int, msg string) string {
+	m := enhancedRE.FindStringSubmatch(msg)
+	if m == nil || m[1] != strconv.Itoa(code/100) {
+		return ""
+	}
+	return strings.TrimSpace(m[0])
+}
 
 // replyCodes writes a reply by its codes: "451 4.7.1 transient: security or policy".
 func replyCodes(code int, enh string) string {
