@@ -33,11 +33,28 @@ func redisOpt(raw string) (asynq.RedisConnOpt, error) {
 }
 
 // parseRedisURL is redisOpt without the setting's name in its errors (the configuration's check
-// adds it).
+// adds it). No error quotes a part of the URL: a password that was not percent-encoded ends up
+// anywhere in it.
 func parseRedisURL(raw string) (asynq.RedisConnOpt, error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	scheme = strings.ToLower(scheme)
+	sentinel := scheme == "redis-sentinel" || scheme == "rediss-sentinel"
+	var hosts string
+	if ok && sentinel {
+		// The sentinels' list is cut out by hand: url.Parse takes one host, and refuses a list with
+		// an IPv6 address in it.
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		authority := rest[:end]
+		at := strings.LastIndex(authority, "@")
+		hosts = authority[at+1:]
+		raw = scheme + "://" + authority[:at+1] + "sentinels" + rest[end:]
+	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return nil, errors.New("want a URL like redis://HOST:6379/0 or redis-sentinel://HOST:26379,HOST:26379/0?master=NAME")
+	if !ok || err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, errors.New("want a URL like redis://HOST:6379/0 or redis-sentinel://HOST:26379,HOST:26379/0?master=NAME (a password with / @ : % & # ? in it percent-encoded)")
 	}
 	var user, pass string
 	if u.User != nil {
@@ -46,51 +63,66 @@ func parseRedisURL(raw string) (asynq.RedisConnOpt, error) {
 	}
 	db := 0
 	if d := strings.Trim(u.Path, "/"); d != "" {
-		if db, err = strconv.Atoi(d); err != nil || db < 0 {
-			return nil, fmt.Errorf("database %q is not a number", d)
+		if db, err = strconv.Atoi(d); err != nil || db < 0 || len(d) > 5 {
+			return nil, errors.New("the database (the URL's path) is not a number")
 		}
 	}
-	switch u.Scheme {
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, errors.New("the parameters after ? do not parse")
+	}
+	switch scheme {
 	case "redis", "rediss":
+		if strings.Contains(u.Host, ",") || len(query) > 0 {
+			return nil, errors.New("redis:// and rediss:// name one server and take no parameters; for Redis Sentinel, redis-sentinel://HOST:26379,HOST:26379/0?master=NAME")
+		}
 		opt := asynq.RedisClientOpt{Addr: u.Host, Username: user, Password: pass, DB: db}
-		if u.Scheme == "rediss" {
+		if scheme == "rediss" {
 			opt.TLSConfig = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
 		}
 		return opt, nil
 	case "redis-sentinel", "rediss-sentinel":
-		return redisSentinelOpt(u, user, pass, db)
+		return redisSentinelOpt(scheme, hosts, query, user, pass, db)
 	}
-	return nil, fmt.Errorf("scheme %q: want redis, rediss, redis-sentinel or rediss-sentinel", u.Scheme)
+	return nil, errors.New("the scheme is not redis, rediss, redis-sentinel or rediss-sentinel")
 }
 
 // redisSentinelOpt is the Sentinel form of DISPATCH_REDIS_URL:
 //
 //	redis-sentinel://[user:password@]host1:26379,host2:26379,host3:26379[/db]?master=NAME[&sentinel_password=...]
 //
-// The user and password are the master's (and its replicas'), as in redis://; the sentinels' own,
-// when they require one, are sentinel_username and sentinel_password. go-redis asks the sentinels
-// for the master and follows a failover to the new one.
-func redisSentinelOpt(u *url.URL, user, pass string, db int) (asynq.RedisConnOpt, error) {
-	q := u.Query()
-	for k := range q {
+// hosts is the comma-separated list of sentinels, query the URL's parameters. The user and password
+// are the master's (and its replicas'), as in redis://; the sentinels' own, when they require one,
+// are sentinel_username and sentinel_password. go-redis asks the sentinels for the master and
+// follows a failover to the new one.
+func redisSentinelOpt(scheme, hosts string, query url.Values, user, pass string, db int) (asynq.RedisConnOpt, error) {
+	for k, v := range query {
 		switch k {
 		case "master", "sentinel_username", "sentinel_password":
+			if len(v) > 1 {
+				return nil, fmt.Errorf("parameter %s is given %d times", k, len(v))
+			}
 		default:
-			return nil, fmt.Errorf("unknown parameter %q: want master, sentinel_username or sentinel_password", k)
+			if len(k) <= 32 && strings.Trim(k, "abcdefghijklmnopqrstuvwxyz_") == "" {
+				return nil, fmt.Errorf("unknown parameter %s: want master, sentinel_username or sentinel_password", k)
+			}
+			return nil, errors.New("an unknown parameter: want master, sentinel_username or sentinel_password (a password with & or = in it percent-encoded)")
 		}
 	}
-	opt := asynq.RedisFailoverClientOpt{MasterName: q.Get("master"), Username: user, Password: pass, DB: db,
-		SentinelUsername: q.Get("sentinel_username"), SentinelPassword: q.Get("sentinel_password")}
+	opt := asynq.RedisFailoverClientOpt{MasterName: query.Get("master"), Username: user, Password: pass, DB: db,
+		SentinelUsername: query.Get("sentinel_username"), SentinelPassword: query.Get("sentinel_password")}
 	if opt.MasterName == "" {
 		return nil, errors.New("a Sentinel URL needs ?master= with the name of the master the sentinels monitor")
 	}
-	for _, a := range strings.Split(u.Host, ",") {
-		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
-			return nil, fmt.Errorf("sentinel address %q: want host:port", a)
+	addrs := strings.Split(hosts, ",")
+	for i, a := range addrs {
+		_, port, err := net.SplitHostPort(a)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("sentinel %d of %d is not host:port (port 1 to 65535)", i+1, len(addrs))
 		}
-		opt.SentinelAddrs = append(opt.SentinelAddrs, a)
 	}
-	if u.Scheme == "rediss-sentinel" {
+	opt.SentinelAddrs = addrs
+	if scheme == "rediss-sentinel" {
 		opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	return opt, nil

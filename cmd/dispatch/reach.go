@@ -107,17 +107,9 @@ func (a *app) checkRedis() error {
 		return &unreachableError{what: "Redis", addr: target, variable: "DISPATCH_REDIS_URL", err: err}
 	}
 	// Dial first: go-redis logs a failed dial itself, on the process's stderr, besides returning it,
-	// and the check's failure is to be one line. Through Sentinel, one sentinel answering will do.
-	var d net.Dialer
-	err = errors.New("no address")
-	for _, addr := range addrs {
-		var conn net.Conn
-		if conn, err = d.DialContext(ctx, "tcp", addr); err == nil {
-			conn.Close()
-			break
-		}
-	}
-	if err != nil {
+	// and the check's failure is to be one line. Through Sentinel, one sentinel answering will do:
+	// they are dialed at once, so that one switched off does not use up the check's time.
+	if err := dialAny(ctx, addrs); err != nil {
 		return fail(err)
 	}
 	// Then PING, which also checks the password and the database number (and, through Sentinel,
@@ -132,10 +124,47 @@ func (a *app) checkRedis() error {
 	}
 	rdb := newRedisClient(opt)
 	defer rdb.Close()
+	rdb.Options().MaxRetries = -1 // read at each command: one PING, not retried
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fail(err)
 	}
 	return nil
+}
+
+// dialAny dials every address at once and returns nil as soon as one connection opens, or the
+// error of the last address listed when none does.
+func dialAny(ctx context.Context, addrs []string) error {
+	if len(addrs) == 0 {
+		return errors.New("no address")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan struct {
+		i   int
+		err error
+	}, len(addrs))
+	for i, addr := range addrs {
+		go func() {
+			var d net.Dialer
+			conn, err := d.DialContext(ctx, "tcp", addr)
+			if err == nil {
+				conn.Close()
+			}
+			errs <- struct {
+				i   int
+				err error
+			}{i, err}
+		}()
+	}
+	last := make([]error, len(addrs))
+	for range addrs {
+		r := <-errs
+		if r.err == nil {
+			return nil
+		}
+		last[r.i] = r.err
+	}
+	return last[len(addrs)-1]
 }
 
 // timedOut reports whether err is a check's time running out (rather than, say, a refusal).

@@ -32,12 +32,12 @@ func TestRedisURLForms(t *testing.T) {
 	}
 	for url, wantErr := range map[string]string{
 		"redis-sentinel://10.0.0.1:26379/0":                   "needs ?master=",
-		"redis-sentinel://10.0.0.1:26379/0?master=m&db=3":     `unknown parameter "db"`,
-		"redis-sentinel://10.0.0.1,10.0.0.2:26379/0?master=m": `sentinel address "10.0.0.1": want host:port`,
-		"redis-sentinel://10.0.0.1:26379/zero?master=m":       `database "zero" is not a number`,
-		"memcached://10.0.0.1:11211":                          `scheme "memcached"`,
+		"redis-sentinel://10.0.0.1:26379/0?master=m&db=3":     "unknown parameter db: want master",
+		"redis-sentinel://10.0.0.1,10.0.0.2:26379/0?master=m": "sentinel 1 of 2 is not host:port",
+		"redis-sentinel://10.0.0.1:26379/zero?master=m":       "the database (the URL's path) is not a number",
+		"memcached://10.0.0.1:11211":                          "the scheme is not redis",
 		"localhost:6379":                                      "want a URL like",
-		"redis-sentinel:///0?master=m":                        "want a URL like",
+		"redis-sentinel:///0?master=m":                        "sentinel 1 of 1 is not host:port",
 	} {
 		_, err := redisOpt(url)
 		if err == nil || !strings.HasPrefix(err.Error(), "DISPATCH_REDIS_URL: ") || !strings.Contains(err.Error(), wantErr) {
