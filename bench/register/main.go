@@ -95,15 +95,7 @@ func writeMembersCSV(path string, n int) error {
 	w.Write(append(append([]string{}, csvfile.MemberColumns...), csvfile.MemberOptionalColumns...))
 	gen := demodata.New(99, time.Now())
 	var p demodata.Person
-	flag := func(b *bool) string {
-		switch {
-		case b == nil:
-			return ""
-		case *b:
-			return "yes"
-		}
-		return "no"
-	}
+	flag := csvfile.FormatFlag
 	yes := func(b bool) string { return flag(&b) }
 	for i := 0; i < n; i++ {
 		gen.Next(&p)

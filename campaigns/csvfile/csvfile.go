@@ -195,6 +195,17 @@ func (b *bomSkipper) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
+// FormatFlag writes a yes/no column as parseFlag reads it: "yes", "no", or "" for nil (no change).
+func FormatFlag(b *bool) string {
+	switch {
+	case b == nil:
+		return ""
+	case *b:
+		return "yes"
+	}
+	return "no"
+}
+
 // parseFlag reads a yes/no column: "yes" true, "no" false, "" nil (no change).
 func parseFlag(v string) (*bool, bool) {
 	switch strings.ToLower(v) {

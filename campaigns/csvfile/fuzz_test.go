@@ -32,23 +32,12 @@ func readMemberFile(r io.Reader) memberRead {
 	return m
 }
 
-// flagText writes a yes/no column as a member file has it.
-func flagText(b *bool) string {
-	switch {
-	case b == nil:
-		return ""
-	case *b:
-		return "yes"
-	}
-	return "no"
-}
-
 // memberRecord is row as a line of a member file with every column, in MemberColumns then
 // MemberOptionalColumns order.
 func memberRecord(row MemberRow) []string {
 	return []string{row.ExternalID, row.FirstName, row.LastName, row.Email, row.Phone, row.Street,
-		row.PostalCode, row.City, row.Country, row.Language, flagText(row.EmailConsent), flagText(row.SMSConsent),
-		flagText(row.PostalObjection), flagText(row.AddressProtected), flagText(row.Deceased)}
+		row.PostalCode, row.City, row.Country, row.Language, FormatFlag(row.EmailConsent), FormatFlag(row.SMSConsent),
+		FormatFlag(row.PostalObjection), FormatFlag(row.AddressProtected), FormatFlag(row.Deceased)}
 }
 
 // FuzzReadMembers reads any bytes as a member file and checks:

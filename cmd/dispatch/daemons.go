@@ -145,7 +145,7 @@ func redisTarget(opt asynq.RedisConnOpt) (name string, addrs, secrets []string) 
 		return fmt.Sprintf("%s (master %q through its sentinels)", strings.Join(o.SentinelAddrs, ","), o.MasterName),
 			o.SentinelAddrs, []string{o.Password, o.SentinelPassword}
 	}
-	return fmt.Sprint(opt), nil, nil
+	return "Redis", nil, nil // not reached: redisOpt makes only the two above
 }
 
 // requireSecret is the check of the daemons and the server, which sign or verify links.
